@@ -1,0 +1,36 @@
+/** How a tenant's server is launched; see docs/configuration.md for the detection rules. */
+export type ServerFlavor = 'auto' | 'legacy' | 'current';
+
+export interface TenantConfig {
+  name: string;
+  /** Fixed API port from tenants.yaml; the port ledger assigns one when missing. */
+  port?: number;
+  /** Absolute data directory: the tenant's own `dataDir`, else `<dataDir>/<name>`. */
+  dataDir: string;
+  /** Host names that route anonymous requests to this tenant. */
+  hosts: string[];
+}
+
+/** tenants.yaml after validation, with defaults applied and paths made absolute. */
+export interface Config {
+  /** Absolute path of the configuration file. */
+  file: string;
+  /** False when the file does not exist yet and every value is a default. */
+  exists: boolean;
+  stateDir: string;
+  dataDir: string;
+  server: {
+    command: string;
+    args: string[];
+    env: Record<string, string>;
+    flavor: ServerFlavor;
+  };
+  proxy: {
+    /** `host:port` */
+    listen: string;
+    publicUrl: string;
+  };
+  ports: { from: number; to: number };
+  /** In file order. */
+  tenants: TenantConfig[];
+}
