@@ -76,7 +76,8 @@ export function parseSigV4Scope(credential: string): SigV4Scope {
  */
 export function parseAuthorizationHeader(value: string): AuthorizationHeader {
   const trimmed = value.trim();
-  if (trimmed.startsWith(`${SIGV4_ALGORITHM} `)) {
+  // The value is trimmed, so a SigV4 header without fields is the bare algorithm name.
+  if (trimmed === SIGV4_ALGORITHM || trimmed.startsWith(`${SIGV4_ALGORITHM} `)) {
     return parseSigV4Header(trimmed.slice(SIGV4_ALGORITHM.length + 1));
   }
   if (trimmed.startsWith('AWS ')) {
@@ -105,7 +106,11 @@ function parseSigV4Header(rest: string): AuthorizationHeader {
     }
     const equals = item.indexOf('=');
     if (equals <= 0) {
-      throw new CredentialParseError('AuthorizationHeaderMalformed', `the Authorization field "${item}" has no "="`);
+      // The field is not echoed because it may be a fragment of the signature.
+      throw new CredentialParseError(
+        'AuthorizationHeaderMalformed',
+        'every field of a SigV4 Authorization header must have the form <name>=<value>',
+      );
     }
     fields.set(item.slice(0, equals), item.slice(equals + 1));
   }
@@ -137,20 +142,39 @@ export function parseRawQuery(rawQuery: string): Array<[string, string]> {
       continue;
     }
     const equals = part.indexOf('=');
-    const name = equals === -1 ? part : part.slice(0, equals);
-    const value = equals === -1 ? '' : part.slice(equals + 1);
-    pairs.push([decodeQueryComponent(name), decodeQueryComponent(value)]);
+    const rawName = equals === -1 ? part : part.slice(0, equals);
+    const rawValue = equals === -1 ? '' : part.slice(equals + 1);
+    const name = decodeQueryComponent(rawName);
+    if (name === undefined) {
+      throw new CredentialParseError('InvalidArgument', 'a query parameter name is not valid percent-encoding');
+    }
+    const value = decodeQueryComponent(rawValue);
+    if (value === undefined) {
+      // Only the name is quoted: the value may be a signature.
+      throw new CredentialParseError(
+        'InvalidArgument',
+        `the value of the query parameter "${truncate(name, 64)}" is not valid percent-encoding`,
+      );
+    }
+    pairs.push([name, value]);
   }
   return pairs;
 }
 
-/** Decodes one query component. `+` means a space in form encoding, which S3 accepts. */
-export function decodeQueryComponent(component: string): string {
+/**
+ * Decodes one query component, or returns undefined for invalid percent-encoding.
+ * `+` means a space in form encoding, which S3 accepts.
+ */
+export function decodeQueryComponent(component: string): string | undefined {
   try {
     return decodeURIComponent(component.replace(/\+/g, ' '));
   } catch {
-    throw new CredentialParseError('InvalidArgument', `the query component "${component}" is not valid percent-encoding`);
+    return undefined;
   }
+}
+
+function truncate(text: string, maxLength: number): string {
+  return text.length <= maxLength ? text : `${text.slice(0, maxLength)}…`;
 }
 
 function mechanismError(code: string, message: string): AccessKeyLookup {

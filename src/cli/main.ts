@@ -1,0 +1,43 @@
+import { Command, CommanderError } from 'commander';
+import { TenantsError } from '../errors.js';
+import { printError } from './output.js';
+import { registerAdd } from './add.js';
+import { registerCreds } from './creds.js';
+import { registerRemove } from './remove.js';
+
+/** Builds the command tree. Every command module adds itself with a `register*` function. */
+export function buildProgram(): Command {
+  const program = new Command('minio-tenants')
+    .description('Run one MinIO server per tenant behind a proxy that routes S3 requests by access key')
+    .option('-c, --config <file>', 'tenants.yaml to use (default: $MINIO_TENANTS_CONFIG, else ./tenants.yaml)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  registerAdd(program);
+  registerCreds(program);
+  registerRemove(program);
+  return program;
+}
+
+/** CLI entry point: runs the command and funnels every error to one message and exit code. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed its message; help and version exit with 0.
+    return error.exitCode;
+  }
+  if (error instanceof TenantsError) {
+    printError(error.message);
+    return error.exitCode;
+  }
+  printError(`unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return 1;
+}
