@@ -13,6 +13,8 @@ export interface LoadedConfig {
   config: Config;
   /** The parsed file with comments, or undefined when the file does not exist. */
   document: Document | undefined;
+  /** The file's text, or undefined when the file does not exist. */
+  text: string | undefined;
 }
 
 /**
@@ -39,11 +41,11 @@ export async function loadConfigDocument(file: string): Promise<LoadedConfig> {
   const absolute = resolve(file);
   const text = await readConfigText(absolute);
   if (text === undefined) {
-    return { config: applyDefaults({}, absolute, false), document: undefined };
+    return { config: applyDefaults({}, absolute, false), document: undefined, text: undefined };
   }
 
   const { raw, document } = parseConfigText(text, displayPath(absolute));
-  return { config: applyDefaults(raw, absolute, true), document };
+  return { config: applyDefaults(raw, absolute, true), document, text };
 }
 
 /** The path as the user most likely wrote it: relative when under the working directory. */
