@@ -4,6 +4,10 @@ import { printError } from './output.js';
 import { registerAdd } from './add.js';
 import { registerCreds } from './creds.js';
 import { registerRemove } from './remove.js';
+import { registerUp } from './up.js';
+import { registerStatus } from './status.js';
+import { registerDown } from './down.js';
+import { registerProxy } from './proxy.js';
 
 /** Builds the command tree. Every command module adds itself with a `register*` function. */
 export function buildProgram(): Command {
@@ -16,6 +20,10 @@ export function buildProgram(): Command {
   registerAdd(program);
   registerCreds(program);
   registerRemove(program);
+  registerUp(program);
+  registerStatus(program);
+  registerDown(program);
+  registerProxy(program);
   return program;
 }
 

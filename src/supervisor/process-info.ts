@@ -38,20 +38,16 @@ export async function readCmdline(pid: number): Promise<string[] | undefined> {
 }
 
 /**
- * True when `pid` is alive and its command line contains every marker. Checked before
+ * True when `pid` is alive and its command line passes `matches`. Checked before
  * signalling a pid read from a file, so that a pid the kernel reused for an unrelated
  * process is never killed.
  */
-export async function isOurProcess(pid: number, markers: readonly string[]): Promise<boolean> {
+export async function isOurProcess(pid: number, matches: (argv: string[]) => boolean): Promise<boolean> {
   if (!isAlive(pid)) {
     return false;
   }
   const argv = await readCmdline(pid);
-  if (argv === undefined) {
-    return false;
-  }
-  const joined = argv.join('\0');
-  return markers.every((marker) => joined.includes(marker));
+  return argv !== undefined && matches(argv);
 }
 
 /** Polls until the process is gone. Returns false when it is still alive after `timeoutMs`. */
