@@ -1,0 +1,60 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import getPort, { portNumbers } from 'get-port';
+
+/** The built CLI; `npm test` compiles it before the suite runs. */
+export const CLI_SCRIPT = resolve(import.meta.dirname, '../../bin/minio-tenants.js');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `minio-tenants ARGS` as a user would, with colour off and a bounded run time. */
+export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
+  const result = await execa(process.execPath, [CLI_SCRIPT, ...args], {
+    cwd: options.cwd,
+    env: { NO_COLOR: '1', ...options.env },
+    reject: false,
+    timeout: options.timeoutMs ?? 60_000,
+    stdin: 'ignore',
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface Workspace {
+  dir: string;
+  configFile: string;
+  proxyPort: number;
+  /** First port of the range that `add` reserves from, 200 ports wide. */
+  portsFrom: number;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A temporary directory with a tenants.yaml whose proxy port and tenant port range are
+ * free now, so that test files running in parallel do not collide.
+ */
+export async function makeWorkspace(extraYaml = ''): Promise<Workspace> {
+  const dir = await mkdtemp(join(tmpdir(), 'minio-tenants-'));
+  const portsFrom = 20_000 + Math.floor(Math.random() * 200) * 200;
+  const proxyPort = await getPort({ port: portNumbers(40_000, 49_999) });
+  const configFile = join(dir, 'tenants.yaml');
+  await writeFile(
+    configFile,
+    [
+      '# Test workspace',
+      'proxy:',
+      `  listen: 127.0.0.1:${proxyPort}`,
+      'ports:',
+      `  from: ${portsFrom}`,
+      `  to: ${portsFrom + 199}`,
+      extraYaml,
+      '',
+    ].join('\n'),
+  );
+  return { dir, configFile, proxyPort, portsFrom, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
