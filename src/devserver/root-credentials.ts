@@ -25,9 +25,8 @@ export function readRootCredentials(env: NodeJS.ProcessEnv): RootCredentials {
   const secretKey = env[passwordVariable] ?? '';
 
   if (accessKey === '' || secretKey === '') {
-    throw new CredentialsConfigError(
-      `missing credentials: set MINIO_ROOT_USER and MINIO_ROOT_PASSWORD (${accessKey === '' ? userVariable : passwordVariable} is empty or unset)`,
-    );
+    const detail = useRoot ? ` (${accessKey === '' ? userVariable : passwordVariable} is empty or unset)` : '';
+    throw new CredentialsConfigError(`missing credentials: set MINIO_ROOT_USER and MINIO_ROOT_PASSWORD${detail}`);
   }
   if (accessKey.length < MIN_ACCESS_KEY_LENGTH) {
     throw new CredentialsConfigError(
