@@ -150,7 +150,7 @@ export function parseRawQuery(rawQuery: string): Array<[string, string]> {
     }
     const value = decodeQueryComponent(rawValue);
     if (value === undefined) {
-      // Only the name is quoted: the value may be a signature.
+      // Only the name is quoted, because the value may be a signature.
       throw new CredentialParseError(
         'InvalidArgument',
         `the value of the query parameter "${truncate(name, 64)}" is not valid percent-encoding`,

@@ -1,0 +1,169 @@
+/**
+ * Header handling for forwarding. Headers are taken from `rawHeaders`, a flat
+ * [name, value, name, value, …] list, so names keep their case, order and repeats.
+ *
+ * Connection-specific fields are dropped as RFC 9110 section 7.6.1 requires of an
+ * intermediary: Connection, every field that Connection names, Keep-Alive,
+ * Proxy-Connection, TE and Upgrade. Proxy-Authorization is dropped as well, because
+ * it carries credentials for this proxy (RFC 9110 section 11.7.4) and S3 does not use
+ * it, so forwarding it would only leak it to the tenant's server.
+ *
+ * Transfer-Encoding is connection-specific too, but it is forwarded unchanged: Node's
+ * HTTP client frames the outgoing body by it, so a chunked body stays chunked and a
+ * body with Content-Length is never re-chunked. Content-Length, Transfer-Encoding and
+ * Host are kept even when Connection names them, because removing them would change
+ * how the upstream frames or routes the message.
+ */
+
+/** The result of one pass over a request's raw headers. */
+export interface ScannedRequestHeaders {
+  /** Headers to send upstream, as a flat name/value list. */
+  forward: string[];
+  /** Every Authorization value, in order. Node's `req.headers` keeps only the first. */
+  authorization: string[];
+  host: string | undefined;
+  hasContentLength: boolean;
+  hasTransferEncoding: boolean;
+}
+
+/** Scans request headers once: collects what routing needs and the headers to forward. */
+export function scanRequestHeaders(rawHeaders: readonly string[]): ScannedRequestHeaders {
+  const result: ScannedRequestHeaders = {
+    forward: [],
+    authorization: [],
+    host: undefined,
+    hasContentLength: false,
+    hasTransferEncoding: false,
+  };
+  let connectionValues: string[] | undefined;
+
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const value = rawHeaders[i + 1] as string;
+    switch (classifyHeader(name)) {
+      case HeaderKind.Connection:
+        (connectionValues ??= []).push(value);
+        continue;
+      case HeaderKind.HopByHop:
+        continue;
+      case HeaderKind.Authorization:
+        result.authorization.push(value);
+        break;
+      case HeaderKind.Host:
+        result.host ??= value;
+        break;
+      case HeaderKind.ContentLength:
+        result.hasContentLength = true;
+        break;
+      case HeaderKind.TransferEncoding:
+        result.hasTransferEncoding = true;
+        break;
+      case HeaderKind.EndToEnd:
+        break;
+    }
+    result.forward.push(name, value);
+  }
+
+  if (connectionValues !== undefined) {
+    result.forward = removeConnectionOptions(result.forward, connectionValues);
+  }
+  return result;
+}
+
+/**
+ * Filters a response's raw headers for the client. `dropTransferEncoding` is for
+ * HTTP/1.0 clients, which cannot read a chunked body: Node then ends the body by
+ * closing the connection.
+ */
+export function filterResponseHeaders(rawHeaders: readonly string[], dropTransferEncoding: boolean): string[] {
+  const forward: string[] = [];
+  let connectionValues: string[] | undefined;
+
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const value = rawHeaders[i + 1] as string;
+    const kind = classifyHeader(name);
+    if (kind === HeaderKind.Connection) {
+      (connectionValues ??= []).push(value);
+      continue;
+    }
+    if (kind === HeaderKind.HopByHop || (dropTransferEncoding && kind === HeaderKind.TransferEncoding)) {
+      continue;
+    }
+    forward.push(name, value);
+  }
+
+  return connectionValues === undefined ? forward : removeConnectionOptions(forward, connectionValues);
+}
+
+const enum HeaderKind {
+  EndToEnd,
+  Connection,
+  HopByHop,
+  Authorization,
+  Host,
+  ContentLength,
+  TransferEncoding,
+}
+
+/**
+ * Classifies a header name. The switch on length means that most names are never
+ * lower-cased, which keeps the per-request cost low.
+ */
+function classifyHeader(name: string): HeaderKind {
+  switch (name.length) {
+    case 2:
+      return name.toLowerCase() === 'te' ? HeaderKind.HopByHop : HeaderKind.EndToEnd;
+    case 4:
+      return name.toLowerCase() === 'host' ? HeaderKind.Host : HeaderKind.EndToEnd;
+    case 7:
+      return name.toLowerCase() === 'upgrade' ? HeaderKind.HopByHop : HeaderKind.EndToEnd;
+    case 10: {
+      const lower = name.toLowerCase();
+      if (lower === 'connection') {
+        return HeaderKind.Connection;
+      }
+      return lower === 'keep-alive' ? HeaderKind.HopByHop : HeaderKind.EndToEnd;
+    }
+    case 13:
+      return name.toLowerCase() === 'authorization' ? HeaderKind.Authorization : HeaderKind.EndToEnd;
+    case 14:
+      return name.toLowerCase() === 'content-length' ? HeaderKind.ContentLength : HeaderKind.EndToEnd;
+    case 16:
+      return name.toLowerCase() === 'proxy-connection' ? HeaderKind.HopByHop : HeaderKind.EndToEnd;
+    case 17:
+      return name.toLowerCase() === 'transfer-encoding' ? HeaderKind.TransferEncoding : HeaderKind.EndToEnd;
+    case 19:
+      return name.toLowerCase() === 'proxy-authorization' ? HeaderKind.HopByHop : HeaderKind.EndToEnd;
+    default:
+      return HeaderKind.EndToEnd;
+  }
+}
+
+/** Field names that a Connection header may not remove, see the file comment. */
+const PROTECTED_FROM_CONNECTION = new Set(['host', 'content-length', 'transfer-encoding']);
+
+/** Removes the fields that Connection names (RFC 9110 section 7.6.1), such as `Connection: x-trace`. */
+function removeConnectionOptions(headers: string[], connectionValues: readonly string[]): string[] {
+  const named = new Set<string>();
+  for (const value of connectionValues) {
+    for (const token of value.split(',')) {
+      const option = token.trim().toLowerCase();
+      if (option !== '' && option !== 'close' && option !== 'keep-alive' && !PROTECTED_FROM_CONNECTION.has(option)) {
+        named.add(option);
+      }
+    }
+  }
+  if (named.size === 0) {
+    return headers;
+  }
+
+  const kept: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (!named.has(name.toLowerCase())) {
+      kept.push(name, headers[i + 1] as string);
+    }
+  }
+  return kept;
+}

@@ -1,0 +1,44 @@
+import type { UpstreamLimits } from './upstream-pool.js';
+
+/** Size limits and timeouts of the proxy. Every value is documented in docs/proxy.md. */
+export interface ProxyLimits extends UpstreamLimits {
+  /** Max bytes of request line plus headers; larger requests get 431. */
+  maxHeaderSize: number;
+  /** Time a client has to send the complete request line and headers. */
+  headersTimeoutMs: number;
+  /** How often Node checks connections against headersTimeoutMs. */
+  connectionsCheckingIntervalMs: number;
+  /** How long an idle client keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** A client connection with no traffic in either direction for this long is closed. */
+  socketIdleTimeoutMs: number;
+  /** An upstream request with no traffic for this long fails with 504. */
+  upstreamIdleTimeoutMs: number;
+  reloadDebounceMs: number;
+  reloadPollIntervalMs: number;
+  /** Min interval between two log lines for the same tenant and upstream error code. */
+  errorLogIntervalMs: number;
+}
+
+export const DEFAULT_PROXY_LIMITS: ProxyLimits = {
+  // S3 limits a PUT request header to 8 KB; 32 KiB leaves room for long presigned URLs
+  // (the request line counts too) while staying bounded. Node's default is 16 KiB.
+  maxHeaderSize: 32 * 1024,
+  // A slowloris client that sends a byte a second never completes its headers in time.
+  headersTimeoutMs: 20_000,
+  connectionsCheckingIntervalMs: 5_000,
+  keepAliveTimeoutMs: 5_000,
+  // Long enough for a slow server-side operation, such as a large CopyObject.
+  socketIdleTimeoutMs: 300_000,
+  upstreamIdleTimeoutMs: 300_000,
+  connectTimeoutMs: 5_000,
+  // Below the 5 s keep-alive timeout of Node servers such as the development server, so
+  // the proxy drops an idle connection before the server does and never reuses a
+  // connection that the server is closing.
+  freeSocketTimeoutMs: 4_000,
+  maxSockets: 256,
+  maxFreeSockets: 64,
+  reloadDebounceMs: 50,
+  reloadPollIntervalMs: 2_000,
+  errorLogIntervalMs: 5_000,
+};

@@ -1,0 +1,236 @@
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { errnoCode, TenantsError } from '../errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { sendS3Error } from '../s3/error-response.js';
+import { handleClientError } from './client-errors.js';
+import { forwardRequest, sendFailure, type ForwardSettings } from './forward-request.js';
+import { scanRequestHeaders } from './hop-by-hop.js';
+import { clientUrl, formatHostPort, parseProxyListen, type ProxyListenAddress } from './listen-address.js';
+import { LogThrottle } from './log-throttle.js';
+import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js';
+import { RouteIndex } from './route-index.js';
+import { RoutesReloader } from './routes-reloader.js';
+import { selectRoute } from './select-route.js';
+import { UpstreamPool } from './upstream-pool.js';
+
+export { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js';
+
+export interface ProxyOptions {
+  /** The routing table (`routes.json`). It may be missing at start: every request then gets 503. */
+  routesFile: string;
+  /** `host:port`; port 0 picks a free port, IPv6 as `[::1]:9000`. */
+  listen: string;
+  logger?: Logger;
+  /** Value of Retry-After on 503 responses; default 1. */
+  retryAfterSeconds?: number;
+  /** Overrides for timeouts and size limits, mostly for tests. */
+  limits?: Partial<ProxyLimits>;
+}
+
+export interface ProxyHandle {
+  /** The bound address as `host:port`, such as `127.0.0.1:41235`. */
+  address: string;
+  port: number;
+  /** Base URL for S3 clients on this machine. */
+  url: string;
+  /** Rereads the routing table now. Rejects when it is missing or invalid; the previous table stays in use. */
+  reload(): Promise<void>;
+  /** Stops accepting connections and resolves once requests in flight have finished. */
+  close(): Promise<void>;
+  /** Drops every connection now, including requests in flight. */
+  destroy(): void;
+}
+
+/**
+ * Starts the S3 proxy: loads the routing table, listens, then watches the table for
+ * changes. Rejects with a TenantsError when the address is invalid or taken, or when the
+ * routing table exists but is invalid.
+ */
+export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
+  const listen = parseProxyListen(options.listen);
+  const logger = options.logger ?? silentLogger();
+  const limits: ProxyLimits = { ...DEFAULT_PROXY_LIMITS, ...options.limits };
+
+  const pool = new UpstreamPool(limits);
+  const reloader = new RoutesReloader({
+    file: options.routesFile,
+    logger,
+    buildIndex: (table) => new RouteIndex(table, pool),
+    debounceMs: limits.reloadDebounceMs,
+    pollIntervalMs: limits.reloadPollIntervalMs,
+  });
+  await loadInitialTable(reloader);
+
+  const settings: ForwardSettings = {
+    logger,
+    throttle: new LogThrottle(limits.errorLogIntervalMs),
+    retryAfterSeconds: options.retryAfterSeconds ?? 1,
+    upstreamIdleTimeoutMs: limits.upstreamIdleTimeoutMs,
+  };
+  const lifecycle = { closing: false };
+  const server = createProxyServer(reloader, settings, limits, lifecycle);
+  try {
+    await listenOn(server, listen);
+  } catch (error) {
+    pool.destroy();
+    throw error;
+  }
+  reloader.start();
+
+  const bound = server.address() as AddressInfo;
+  const handle = createHandle(server, bound, reloader, pool, lifecycle, logger);
+  logger.info({ address: handle.address, url: handle.url, routesFile: options.routesFile }, 'proxy listening');
+  return handle;
+}
+
+/** A missing table is allowed at start (requests get 503 until it appears); an invalid one is not. */
+async function loadInitialTable(reloader: RoutesReloader): Promise<void> {
+  try {
+    await reloader.reload();
+  } catch (error) {
+    if (error instanceof TenantsError && error.code === 'ROUTES_MISSING') {
+      return;
+    }
+    throw error;
+  }
+}
+
+function createProxyServer(
+  reloader: RoutesReloader,
+  settings: ForwardSettings,
+  limits: ProxyLimits,
+  lifecycle: { closing: boolean },
+): Server {
+  const server = http.createServer({
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout: limits.headersTimeoutMs,
+    // 0 turns off Node's limit on the whole request, which would cut long uploads.
+    requestTimeout: 0,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
+    // Checked in handleRequest instead, so that the client gets an S3 XML error.
+    requireHostHeader: false,
+  });
+  server.timeout = limits.socketIdleTimeoutMs;
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void => {
+    try {
+      routeAndForward(req, res, expectContinue, reloader, settings, lifecycle);
+    } catch (error) {
+      settings.logger.error({ err: error, method: req.method }, 'proxy request handler failed');
+      sendS3Error(res, { status: 500, code: 'InternalError', message: 'The proxy failed to handle the request.' }, { method: req.method });
+    }
+  };
+  server.on('request', (req, res) => handleRequest(req, res, false));
+  server.on('checkContinue', (req, res) => handleRequest(req, res, true));
+  // Expect values other than 100-continue are the upstream's to judge.
+  server.on('checkExpectation', (req, res) => handleRequest(req, res, false));
+  server.on('clientError', (error, socket) => handleClientError(error, socket, settings.logger));
+  server.on('error', (error) => settings.logger.error({ err: error }, 'proxy server error'));
+  return server;
+}
+
+function routeAndForward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  expectContinue: boolean,
+  reloader: RoutesReloader,
+  settings: ForwardSettings,
+  lifecycle: { closing: boolean },
+): void {
+  if (lifecycle.closing) {
+    res.shouldKeepAlive = false;
+  }
+  const headers = scanRequestHeaders(req.rawHeaders);
+  if (headers.host === undefined && req.httpVersionMinor === 1) {
+    // RFC 9112 section 3.2: a server must answer 400 to an HTTP/1.1 request without Host.
+    sendS3Error(res, { status: 400, code: 'InvalidRequest', message: 'The request has no Host header.' }, { method: req.method });
+    return;
+  }
+
+  const selection = selectRoute(reloader.current, req.url ?? '/', headers.authorization, headers.host);
+  if (selection.failure !== undefined) {
+    sendFailure(res, selection.failure, req.method, settings.retryAfterSeconds);
+    return;
+  }
+  forwardRequest(req, res, selection.route, headers, expectContinue, settings);
+}
+
+async function listenOn(server: Server, listen: ProxyListenAddress): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => reject(listenError(error, listen));
+    server.once('error', onError);
+    server.listen({ host: listen.host, port: listen.port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function listenError(error: Error, listen: ProxyListenAddress): TenantsError {
+  const address = formatHostPort(listen.host, listen.port);
+  const code = errnoCode(error);
+  let advice: string;
+  switch (code) {
+    case 'EADDRINUSE':
+      advice = 'the address is already in use; stop the process that listens there or choose another port';
+      break;
+    case 'EACCES':
+      advice = 'permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE, so choose a port above 1023';
+      break;
+    case 'EADDRNOTAVAIL':
+      advice = 'the address is not assigned to this machine; use 127.0.0.1, 0.0.0.0 or a local interface address';
+      break;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      advice = 'the host name does not resolve; use an IP address';
+      break;
+    default:
+      advice = error.message;
+  }
+  return new TenantsError('PROXY_LISTEN_FAILED', `cannot listen on ${address}: ${advice} (${code ?? 'error'})`, { cause: error });
+}
+
+function createHandle(
+  server: Server,
+  bound: AddressInfo,
+  reloader: RoutesReloader,
+  pool: UpstreamPool,
+  lifecycle: { closing: boolean },
+  logger: Logger,
+): ProxyHandle {
+  let closed: Promise<void> | undefined;
+
+  const close = (): Promise<void> => {
+    closed ??= new Promise<void>((resolve) => {
+      lifecycle.closing = true;
+      reloader.stop();
+      // server.close() closes idle keep-alive connections once; connections that become
+      // idle later, when their request finishes, are closed by this sweep.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      server.close(() => {
+        clearInterval(sweep);
+        pool.destroy();
+        logger.info({ address: formatHostPort(bound.address, bound.port) }, 'proxy closed');
+        resolve();
+      });
+    });
+    return closed;
+  };
+
+  const destroy = (): void => {
+    void close();
+    server.closeAllConnections();
+    pool.destroy();
+  };
+
+  return {
+    address: formatHostPort(bound.address, bound.port),
+    port: bound.port,
+    url: clientUrl(bound.address, bound.port),
+    reload: () => reloader.reload(),
+    close,
+    destroy,
+  };
+}
