@@ -52,7 +52,7 @@ export function applyDefaults(raw: RawConfig, file: string, exists: boolean): Co
   };
 }
 
-/** A bare command name is looked up in PATH at start; a relative path is taken from the config directory. */
+/** Resolves a relative command path against the config directory, and leaves a bare name for the PATH lookup. */
 function resolveCommand(base: string, command: string): string {
   if (isAbsolute(command) || !command.includes('/')) {
     return command;

@@ -59,10 +59,11 @@ export function removeTenantFromDocument(document: Document, name: string): bool
 
 /**
  * Moves comments that the YAML library attached to the wrong key back to where they were.
- * An empty value (`carol:`) takes the comment on the next line, even when that comment
- * introduces the next section or ends the file; it would then be printed after `carol:`
- * and removed with it. Such a comment goes to the next key in the file, or to the end of
- * the document. Call this once on a freshly parsed document, before any edit.
+ * The YAML library gives an empty value (`carol:`) the comment on the next line, even
+ * when that comment introduces the next section or ends the file. Printed, it would
+ * follow `carol:`, and removing carol would remove it. This function moves such a
+ * comment to the next key in the file, or to the end of the document. Call it once on a
+ * freshly parsed document, before any edit.
  */
 export function reattachFollowingComments(document: Document, sourceText: string): void {
   const pairs = pairsInFileOrder(document.contents);

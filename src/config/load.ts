@@ -48,7 +48,7 @@ export async function loadConfigDocument(file: string): Promise<LoadedConfig> {
   return { config: applyDefaults(raw, absolute, true), document, text };
 }
 
-/** The path as the user most likely wrote it: relative when under the working directory. */
+/** Returns the path relative to the working directory when it is below it, else the absolute path. */
 export function displayPath(file: string): string {
   const fromCwd = relative(process.cwd(), file);
   return fromCwd === '' || fromCwd.startsWith(`..${sep}`) || fromCwd === '..' ? file : fromCwd;

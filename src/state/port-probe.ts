@@ -2,14 +2,14 @@ import getPort from 'get-port';
 
 /**
  * Returns the ports among `candidates` that are in use on 127.0.0.1 right now, probing
- * in order and stopping after `wantedFree` free ones. Tenants listen on 127.0.0.1, so a
- * bind there is the test that matters.
+ * in order and stopping after `freeNeeded` free ones. The proxy reaches the tenants'
+ * servers over loopback, so a bind on 127.0.0.1 is the check.
  */
-export async function findBusyPorts(candidates: number[], wantedFree: number): Promise<Set<number>> {
+export async function findBusyPorts(candidates: number[], freeNeeded: number): Promise<Set<number>> {
   const busy = new Set<number>();
   let free = 0;
   for (const port of candidates) {
-    if (free >= wantedFree) {
+    if (free >= freeNeeded) {
       break;
     }
     // get-port returns another port when the requested one cannot be bound.

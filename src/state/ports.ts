@@ -96,7 +96,7 @@ export function portOwner(config: Config, ledger: PortLedger, port: number): str
   return reserved === undefined ? undefined : `tenant ${reserved[0]}`;
 }
 
-/** The API and console ports a tenant runs on: tenants.yaml's `port` wins over the ledger. */
+/** Returns the API and console ports of a tenant. A `port` in tenants.yaml overrides the ledger's. */
 export function effectivePorts(config: Config, ledger: PortLedger, name: string): TenantPorts | undefined {
   const reserved = ledger.tenants[name];
   if (reserved === undefined) {

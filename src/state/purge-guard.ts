@@ -4,7 +4,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 export interface ProtectedDirs {
   configDir: string;
   stateDir: string;
-  /** The shared data directory that holds every tenant's default data directory. */
+  /** The shared data directory, which contains every tenant's default data directory. */
   dataDir: string;
   /** Data directories of the other tenants. */
   otherTenantDataDirs: string[];

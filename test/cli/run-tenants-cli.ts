@@ -33,7 +33,7 @@ export function runCli(cwd: string, args: string[], options: { env?: NodeJS.Proc
   });
 }
 
-/** Every file under `dir` with its content, to check that a failed command changed nothing. */
+/** Reads every file under `dir`, to check that a failed command changed nothing. */
 export async function snapshotFiles(dir: string): Promise<Record<string, string>> {
   const snapshot: Record<string, string> = {};
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
