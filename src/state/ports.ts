@@ -83,16 +83,21 @@ export function takenPorts(config: Config, ledger: PortLedger, exceptTenant?: st
   return taken;
 }
 
-/** Returns the tenant that already uses `port` (API or console), or "the proxy", or undefined. */
-export function portOwner(config: Config, ledger: PortLedger, port: number): string | undefined {
+/**
+ * Returns who already uses `port` as API or console port: "tenant <name>" or "the proxy".
+ * Returns undefined when the port is unused or used only by `exceptTenant`.
+ */
+export function portOwner(config: Config, ledger: PortLedger, port: number, exceptTenant?: string): string | undefined {
   if (port === proxyPort(config)) {
     return 'the proxy';
   }
-  const fixed = config.tenants.find((tenant) => tenant.port === port);
+  const fixed = config.tenants.find((tenant) => tenant.port === port && tenant.name !== exceptTenant);
   if (fixed !== undefined) {
     return `tenant ${fixed.name}`;
   }
-  const reserved = Object.entries(ledger.tenants).find(([, ports]) => ports.port === port || ports.consolePort === port);
+  const reserved = Object.entries(ledger.tenants).find(
+    ([name, ports]) => name !== exceptTenant && (ports.port === port || ports.consolePort === port),
+  );
   return reserved === undefined ? undefined : `tenant ${reserved[0]}`;
 }
 

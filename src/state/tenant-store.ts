@@ -1,4 +1,4 @@
-import { rm, stat } from 'node:fs/promises';
+import { realpath, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import type { Document } from 'yaml';
@@ -267,7 +267,7 @@ async function reservePorts(config: Config, ledger: PortLedger, name: string, fi
   delete ledger.tenants[name];
   const taken = takenPorts(config, ledger, name);
   if (fixedPort !== undefined) {
-    const owner = portOwner(config, ledger, fixedPort);
+    const owner = portOwner(config, ledger, fixedPort, name);
     if (owner !== undefined) {
       throw new TenantsError('PORT_TAKEN', `port ${fixedPort} is already used by ${owner}; choose another port or omit --port`);
     }
@@ -338,14 +338,18 @@ async function restoreFile(file: string, previous: string | undefined, createdDi
   }
 }
 
-/** Writes tenants.yaml atomically, keeping the mode of an existing file (0644 for a new one). */
+/**
+ * Writes tenants.yaml atomically, keeping the mode of an existing file (0644 for a new
+ * one). A symbolic link is followed, so the rename replaces its target and not the link.
+ */
 async function writeConfigFile(file: string, document: Document): Promise<void> {
   try {
-    const mode = await stat(file).then(
+    const target = await realpath(file).catch(() => file);
+    const mode = await stat(target).then(
       (stats) => stats.mode & 0o777,
       () => 0o644,
     );
-    await writeFileAtomic(file, String(document), mode);
+    await writeFileAtomic(target, String(document), mode);
   } catch (error) {
     throw new TenantsError('CONFIG_WRITE_FAILED', `cannot write ${file}: ${(error as Error).message}; check that its directory exists and is writable`, {
       cause: error,

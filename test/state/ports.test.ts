@@ -51,6 +51,8 @@ describe('takenPorts', () => {
     expect(portOwner(config, ledger, 9003)).toBe('tenant bob');
     expect(portOwner(config, ledger, 9100)).toBe('tenant alice');
     expect(portOwner(config, ledger, 9004)).toBeUndefined();
+    expect(portOwner(config, ledger, 9100, 'alice')).toBeUndefined();
+    expect(portOwner(config, ledger, 9003, 'bob')).toBeUndefined();
   });
 
   it('prefers the fixed port of tenants.yaml over the ledger', () => {
