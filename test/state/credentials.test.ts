@@ -102,7 +102,7 @@ describe('credentials file', () => {
     const paths = statePaths(dir);
     await mkdir(paths.tenantDir('bob'), { recursive: true });
     await writeFile(paths.credentials('bob'), '{"accessKey": "BOB", "secretKey": "top-secret-value"');
-    const error = await readCredentials(paths, 'bob').catch((caught: unknown) => caught as Error);
+    const error = (await readCredentials(paths, 'bob').catch((caught: unknown) => caught)) as Error;
     expect(error).toMatchObject({ code: 'CREDENTIALS_INVALID' });
     expect(error.message).not.toContain('top-secret-value');
   });

@@ -89,7 +89,7 @@ describe('port ledger file', () => {
     const paths = statePaths(dir);
     await mkdir(paths.root, { recursive: true });
     await writeFile(paths.ports, content);
-    const error = await readPortLedger(paths).catch((caught: unknown) => caught as Error);
+    const error = (await readPortLedger(paths).catch((caught: unknown) => caught)) as Error;
     expect(error).toMatchObject({ code: 'PORT_LEDGER_INVALID' });
     expect(error.message).toContain(paths.ports);
     expect(error.message).toContain(fragment);
