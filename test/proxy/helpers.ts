@@ -54,6 +54,8 @@ export interface EchoUpstream {
   received: Map<string, EchoReport>;
   /** Listeners called on the first body bytes of a request, keyed by path. */
   onFirstBytes: Map<string, () => void>;
+  /** Paths of requests whose connection closed before the body was complete. */
+  aborted: string[];
 }
 
 /**
@@ -70,6 +72,7 @@ export async function startEchoUpstream(name: string, cleanup: Cleanup): Promise
     rejectedBeforeBody: [],
     received: new Map(),
     onFirstBytes: new Map(),
+    aborted: [],
   };
 
   server.on('checkContinue', (req, res) => {
@@ -114,6 +117,11 @@ function answerEcho(echo: Omit<EchoUpstream, 'url' | 'port'>, req: IncomingMessa
     }
     bodyBytes += chunk.length;
     hash.update(chunk);
+  });
+  req.on('close', () => {
+    if (!req.complete) {
+      echo.aborted.push(req.url ?? '');
+    }
   });
   req.on('end', () => {
     const report: EchoReport = {
