@@ -35,14 +35,27 @@ export async function receiveBody(
       : undefined;
   const meter = new BodyMeter(payload.kind === 'sha256', maxBytes);
 
+  const first = decoder ?? meter;
+  // req is piped rather than put in the pipeline, because a pipeline destroys its source on
+  // error and that would cut the connection before the S3 error response is sent.
+  const onAbort = (): void => {
+    if (!req.readableEnded) {
+      first.destroy(new S3Error(400, 'IncompleteBody', 'the client closed the connection before sending the whole body'));
+    }
+  };
+  req.once('close', onAbort);
+  req.pipe(first);
   try {
     if (decoder === undefined) {
-      await pipeline(req, meter, sink);
+      await pipeline(meter, sink);
     } else {
-      await pipeline(req, decoder, meter, sink);
+      await pipeline(decoder, meter, sink);
     }
   } catch (error) {
     throw bodyError(error);
+  } finally {
+    req.off('close', onAbort);
+    req.unpipe(first);
   }
 
   checkPayloadHash(payload, meter);

@@ -20,6 +20,9 @@ export interface DevServerOptions {
   logError: (line: string) => void;
 }
 
+/** The largest unread request body that is drained after an error instead of closing the connection. */
+const MAX_DRAINED_BODY_BYTES = 64 * 1024 * 1024;
+
 /** MinIO's health endpoints: https://min.io/docs/minio/linux/operations/monitoring/healthcheck-probe.html */
 const HEALTH_PATHS = new Set(['/minio/health/live', '/minio/health/ready', '/minio/health/cluster', '/minio/health/cluster/read']);
 
@@ -67,17 +70,18 @@ async function handleRequest(
     return;
   }
 
-  let context: RequestContext | undefined;
+  let continued = false;
   try {
-    context = parseRequestTarget(req.method ?? 'GET', req.url ?? '/', req.headers, req.rawHeaders);
+    const context = parseRequestTarget(req.method ?? 'GET', req.url ?? '/', req.headers, req.rawHeaders);
     const route = routeRequest(context);
     const payload = await authorize(context, route, options);
     if (expectsContinue) {
       res.writeContinue();
+      continued = true;
     }
     await route.handler({ req, res, context, payload, store: options.store, multipart, credentials: options.credentials });
   } catch (error) {
-    sendError(req, res, error, options);
+    sendError(req, res, error, options, expectsContinue && !continued);
   }
 }
 
@@ -113,16 +117,27 @@ function answerHealthCheck(req: IncomingMessage, res: ServerResponse, faults: Fa
   res.end();
 }
 
-function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, options: DevServerOptions): void {
+function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: unknown,
+  options: DevServerOptions,
+  bodyWithheld: boolean,
+): void {
   const s3Error =
     error instanceof S3Error ? error : new S3Error(500, 'InternalError', 'the server failed to process the request; see its log');
   if (!(error instanceof S3Error)) {
     options.logError(`internal error on ${req.method} ${(req.url ?? '').split('?')[0]}: ${(error as Error)?.stack ?? String(error)}`);
   }
-  // A body left unread would be taken as the next request, so the connection is closed instead.
-  const headers: Record<string, string> = req.readableEnded ? {} : { Connection: 'close' };
-  sendS3Error(res, s3Error.toBody(), { headers, method: req.method ?? 'GET' });
-  if (!req.readableEnded) {
+
+  // The unread rest of a small body is read and dropped, so the client can finish sending and
+  // read the error. A large or unknown-length body, or one the client holds back waiting for
+  // 100 Continue, closes the connection instead.
+  const contentLength = Number(req.headers['content-length']);
+  const closeConnection =
+    !req.readableEnded && (bodyWithheld || !(contentLength <= MAX_DRAINED_BODY_BYTES));
+  if (!req.readableEnded && !closeConnection) {
     req.resume();
   }
+  sendS3Error(res, s3Error.toBody(), { headers: closeConnection ? { Connection: 'close' } : {}, method: req.method ?? 'GET' });
 }
