@@ -188,6 +188,7 @@ describe('proxy Expect: 100-continue', () => {
     baseUrl: string,
     path: string,
     body: Buffer,
+    sendBodyAtOnce = false,
   ): Promise<{ status: number; body: string; continued: boolean }> {
     const url = new URL(baseUrl);
     return new Promise((resolve, reject) => {
@@ -217,7 +218,12 @@ describe('proxy Expect: 100-continue', () => {
         });
       });
       req.on('error', reject);
-      req.flushHeaders();
+      if (sendBodyAtOnce) {
+        // Like curl after its wait for 100 Continue expires.
+        req.write(body);
+      } else {
+        req.flushHeaders();
+      }
     });
   }
 
@@ -238,6 +244,15 @@ describe('proxy Expect: 100-continue', () => {
     expect(result.status).toBe(403);
     expect(s3ErrorCode(result.body)).toBe('AccessDenied');
     expect(result.continued).toBe(false);
+    expect(upstream.rejectedBeforeBody).toHaveLength(1);
+    expect(await upstream.rejectedBeforeBody[0]).toBe(0);
+  });
+
+  it('holds an early body until the upstream continues', async () => {
+    const { upstream, fixture } = await setup();
+    const result = await putWithExpect(fixture.proxy.url, '/reject/eager', Buffer.alloc(1024 * 1024, 1), true);
+
+    expect(result.status).toBe(403);
     expect(upstream.rejectedBeforeBody).toHaveLength(1);
     expect(await upstream.rejectedBeforeBody[0]).toBe(0);
   });

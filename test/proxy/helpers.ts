@@ -231,7 +231,8 @@ export function send(baseUrl: string, request: RawRequest): Promise<ProxyRespons
     const headers = request.headers ?? [];
     const req = http.request(
       {
-        hostname: url.hostname,
+        // URL keeps the brackets of an IPv6 literal, which the client would try to resolve.
+        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
         port: url.port,
         method: request.method ?? 'GET',
         path: request.path,
