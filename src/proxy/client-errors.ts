@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { newRequestId, renderS3Error, type S3ErrorBody } from '../s3/error-response.js';
 
 /**
- * Answers a request that Node's HTTP parser rejected (the server's 'clientError' event)
+ * Responds to a request that Node's HTTP parser rejected (the server's 'clientError' event)
  * with an S3 XML error instead of Node's empty default, then closes the connection.
  * Error codes from https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
  */

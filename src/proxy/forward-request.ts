@@ -7,12 +7,12 @@ import type { LogThrottle } from './log-throttle.js';
 import type { Route } from './route-index.js';
 import { mapUpstreamFailure, UpstreamIdleTimeoutError, type ProxyFailure } from './upstream-errors.js';
 
-/** What forwarding needs besides the request itself; shared by all requests. */
+/** Settings shared by every forwarded request. */
 export interface ForwardSettings {
   logger: Logger;
   throttle: LogThrottle;
   retryAfterSeconds: number;
-  /** The upstream request fails when its socket sees no traffic for this long. */
+  /** The upstream request fails when its socket has no traffic for this long. */
   upstreamIdleTimeoutMs: number;
 }
 
@@ -25,7 +25,7 @@ const METHODS_WITHOUT_DEFAULT_BODY = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS'
 /**
  * Forwards one request to the tenant's server and relays the response, streaming both
  * bodies with backpressure. With `expectContinue`, the body is sent only after the
- * upstream answers 100 Continue, so an early rejection (such as 403) reaches the client
+ * upstream sends 100 Continue, so an early rejection (such as 403) reaches the client
  * before it uploads anything.
  */
 export function forwardRequest(
@@ -151,7 +151,7 @@ function failExchange(exchange: Exchange, error: Error): void {
   upstreamReq.destroy();
   reportUpstreamError(route, error, res.headersSent, settings);
   if (res.headersSent) {
-    // The client already has a status line, so only a cut connection tells it the body is incomplete.
+    // The client already has a status line, so only a cut connection signals that the body is incomplete.
     res.destroy();
     return;
   }
@@ -179,7 +179,7 @@ function relayResponse(exchange: Exchange, upstreamRes: IncomingMessage): void {
       res.addTrailers(pairUp(upstreamRes.rawTrailers));
     }
     if (!upstreamReq.writableEnded) {
-      // The upstream answered before the whole body was sent (or, after Expect, before
+      // The upstream responded before the whole body was sent (or, after Expect, before
       // any of it), so the connection cannot be reused.
       req.unpipe(upstreamReq);
       upstreamReq.destroy();

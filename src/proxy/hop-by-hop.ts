@@ -5,8 +5,9 @@
  * Connection-specific fields are dropped as RFC 9110 section 7.6.1 requires of an
  * intermediary: Connection, every field that Connection names, Keep-Alive,
  * Proxy-Connection, TE and Upgrade. Proxy-Authorization is dropped as well, because
- * it carries credentials for this proxy (RFC 9110 section 11.7.4) and S3 does not use
- * it, so forwarding it would only leak it to the tenant's server.
+ * it carries credentials for the first proxy that asked for them (RFC 9110, field
+ * "Proxy-Authorization") and S3 does not use it, so forwarding it would only leak it
+ * to the tenant's server.
  *
  * Transfer-Encoding is connection-specific too, but it is forwarded unchanged: Node's
  * HTTP client frames the outgoing body by it, so a chunked body stays chunked and a
@@ -158,12 +159,12 @@ function removeConnectionOptions(headers: string[], connectionValues: readonly s
     return headers;
   }
 
-  const kept: string[] = [];
+  const remaining: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
     if (!named.has(name.toLowerCase())) {
-      kept.push(name, headers[i + 1] as string);
+      remaining.push(name, headers[i + 1] as string);
     }
   }
-  return kept;
+  return remaining;
 }

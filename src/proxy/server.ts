@@ -84,7 +84,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   return handle;
 }
 
-/** A missing table is allowed at start (requests get 503 until it appears); an invalid one is not. */
+/** Loads the table at start. A missing file is allowed (requests get 503 until it appears), an invalid one is not. */
 async function loadInitialTable(reloader: RoutesReloader): Promise<void> {
   try {
     await reloader.reload();
@@ -144,7 +144,7 @@ function routeAndForward(
   }
   const headers = scanRequestHeaders(req.rawHeaders);
   if (headers.host === undefined && req.httpVersionMinor === 1) {
-    // RFC 9112 section 3.2: a server must answer 400 to an HTTP/1.1 request without Host.
+    // RFC 9112 section 3.2: a server must respond with 400 to an HTTP/1.1 request without Host.
     sendS3Error(res, { status: 400, code: 'InvalidRequest', message: 'The request has no Host header.' }, { method: req.method });
     return;
   }

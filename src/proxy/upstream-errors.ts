@@ -63,7 +63,7 @@ export function mapUpstreamFailure(cause: unknown, tenant: string): ProxyFailure
   };
 }
 
-/** The 503 for a tenant whose server is not in the `running` state. */
+/** Returns the 503 for a tenant whose server is not in the `running` state. */
 export function tenantNotRunning(tenant: string, state: TenantState): ProxyFailure {
   return {
     error: { status: 503, code: 'ServiceUnavailable', message: `The server of tenant ${tenant} is ${state}. Please retry.` },

@@ -83,11 +83,12 @@ export class UpstreamPool {
     if (!secure) {
       installConnectTimeout(agent, this.limits.connectTimeoutMs);
     }
+    const defaultPort = secure ? 443 : 80;
     return {
       origin,
       // URL keeps brackets around an IPv6 literal, which net.connect does not accept.
       hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
+      port: url.port === '' ? defaultPort : Number(url.port),
       request: secure ? https.request : http.request,
       agent,
     };

@@ -183,7 +183,7 @@ describe('proxy forwarding', () => {
 });
 
 describe('proxy Expect: 100-continue', () => {
-  /** Sends a PUT with Expect and writes the body only when the proxy answers 100 Continue. */
+  /** Sends a PUT with Expect and writes the body only when the proxy sends 100 Continue. */
   function putWithExpect(
     baseUrl: string,
     path: string,

@@ -28,7 +28,7 @@ export class Cleanup {
 
 export const SIGNATURE = '3f1a2b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081';
 
-/** A SigV4 Authorization header value for `accessKey` (the signature is not checked by the proxy). */
+/** Returns a SigV4 Authorization header value for `accessKey`; the proxy does not check the signature. */
 export function sigV4(accessKey: string): string {
   return `AWS4-HMAC-SHA256 Credential=${accessKey}/20240102/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=${SIGNATURE}`;
 }
@@ -59,8 +59,8 @@ export interface EchoUpstream {
 }
 
 /**
- * Starts a node:http server that answers every request with a JSON EchoReport. Special
- * paths: `/reject/…` answers 403 to Expect: 100-continue without reading the body,
+ * Starts a node:http server that responds to every request with a JSON EchoReport. Special
+ * paths: `/reject/…` responds 403 to Expect: 100-continue without reading the body,
  * `/reset/…` sends headers and part of the body, then destroys the socket, and
  * `/download/<bytes>` and `/download-chunked/<bytes>` send a generatedBody.
  */
@@ -170,7 +170,7 @@ export interface LogRecord {
   [field: string]: unknown;
 }
 
-/** A pino logger at debug level that keeps every line as a parsed record, plus its raw text. */
+/** Creates a pino logger at debug level that keeps every line as a parsed record and as text. */
 export function capturingLogger(): { logger: Logger; records: LogRecord[]; text: () => string } {
   const lines: string[] = [];
   const records: LogRecord[] = [];
