@@ -1,4 +1,5 @@
 import { randomBytes, createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
@@ -113,6 +114,18 @@ describe('@aws-sdk/client-s3 against minio-dev-server', () => {
     }
     const missing = await errorOf(s3.send(new GetObjectCommand({ Bucket: 'sdk-objects', Key: 'with space.txt' })));
     expect(missing.name).toBe('NoSuchKey');
+  });
+
+  it('stores the decoded bytes of a streamed PutObject with a CRC32 trailer', async () => {
+    // A stream body makes the SDK send STREAMING-UNSIGNED-PAYLOAD-TRAILER with x-amz-checksum-crc32.
+    await s3.send(new CreateBucketCommand({ Bucket: 'sdk-trailer' }));
+    const body = randomBytes(300_000);
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'sdk-trailer', Key: 'streamed.bin', Body: Readable.from([body.subarray(0, 1000), body.subarray(1000)]), ContentLength: body.length }),
+    );
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'sdk-trailer', Key: 'streamed.bin' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+    expect(got.ETag).toBe(`"${createHash('md5').update(body).digest('hex')}"`);
   });
 
   it('serves byte ranges', async () => {

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServerHandle } from './helpers.js';
 import {
@@ -178,6 +179,15 @@ const cases: TamperCase[] = [
     notWritten: 'never-f',
   },
   {
+    name: 'aws-chunked upload with a wrong CRC32 trailer',
+    good: async () => send(server.port, await unsignedTrailerPut(freshKey('trailer'), 'trailer body', false)),
+    goodStatus: 200,
+    bad: async () => send(server.port, await unsignedTrailerPut('never-n', 'trailer body', true)),
+    status: 400,
+    code: 'BadDigest',
+    notWritten: 'never-n',
+  },
+  {
     name: 'presigned SigV4 URL past its expiry',
     good: async () => send(server.port, await presignV4(server, { method: 'GET', port: server.port, path: `/${BUCKET}/seed.txt`, expiresInSeconds: 60 })),
     goodStatus: 200,
@@ -311,6 +321,22 @@ const cases: TamperCase[] = [
     notWritten: 'allowed/never-m',
   },
 ];
+
+/** A STREAMING-UNSIGNED-PAYLOAD-TRAILER upload, the framing the AWS SDK uses for stream bodies. */
+async function unsignedTrailerPut(key: string, body: string, wrongChecksum: boolean) {
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.from(body)) ^ (wrongChecksum ? 1 : 0));
+  const wire = await putV4(key, '', {
+    payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+    headers: {
+      'content-encoding': 'aws-chunked',
+      'x-amz-decoded-content-length': String(Buffer.byteLength(body)),
+      'x-amz-trailer': 'x-amz-checksum-crc32',
+    },
+  });
+  wire.body = `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\nx-amz-checksum-crc32:${crc.toString('base64')}\r\n\r\n`;
+  return wire;
+}
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);

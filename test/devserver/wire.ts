@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { request } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 
@@ -29,17 +29,25 @@ export interface Credentials {
   secretKey: string;
 }
 
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+function toBuffer(data: SourceData): Buffer {
+  if (typeof data === 'string') return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
 /** A Checksum for @smithy/signature-v4 built on node:crypto: SHA-256, or HMAC-SHA256 with a secret. */
 class NodeSha256 {
-  private hash;
-  constructor(private readonly secret?: string | Uint8Array) {
+  private hash: Hash | Hmac;
+  constructor(private readonly secret?: SourceData) {
     this.hash = this.create();
   }
-  private create() {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', Buffer.from(this.secret as never));
+  private create(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(this.secret));
   }
-  update(data: string | Uint8Array): void {
-    this.hash.update(data);
+  update(data: SourceData): void {
+    this.hash.update(toBuffer(data));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.hash.digest());
