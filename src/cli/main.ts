@@ -8,6 +8,7 @@ import { registerUp } from './up.js';
 import { registerStatus } from './status.js';
 import { registerDown } from './down.js';
 import { registerProxy } from './proxy.js';
+import { registerLogs } from './logs.js';
 
 /** Builds the command tree. Every command module adds itself with a `register*` function. */
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerDown(program);
   registerProxy(program);
+  registerLogs(program);
   return program;
 }
 
