@@ -1,4 +1,4 @@
-// Measures minio-dev-server start-up time (spawn to /minio/health/live answering 200) and
+// Measures minio-dev-server start-up time (spawn to /minio/health/live returning 200) and
 // resident memory, for one server and for 20 at once, plus the memory of one server while
 // it receives a 1 GiB streamed PUT. Uses node built-ins only; run `npm run build` first.
 //
@@ -131,7 +131,7 @@ async function measureUpload(server) {
   }, { 'content-length': String(UPLOAD_BYTES) });
   clearInterval(sampler);
   const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
-  if (status !== 200) throw new Error(`the 1 GiB PUT answered ${status}`);
+  if (status !== 200) throw new Error(`the 1 GiB PUT failed with status ${status}`);
   return { peakKiB, seconds };
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
- * CORS as MinIO answers it without a bucket CORS configuration: any origin may call, so a
+ * Permissive CORS, since buckets here have no CORS configuration: any origin may call, so a
  * browser page can use presigned PUT and POST uploads.
  * Headers: https://fetch.spec.whatwg.org/#http-cors-protocol
  */
@@ -24,8 +24,8 @@ const EXPOSED_HEADERS = [
 ].join(', ');
 
 /**
- * Adds the CORS headers to a response of a request that carries Origin, and answers a
- * preflight request. Returns true when the response is complete.
+ * Adds the CORS headers to a response of a request that carries Origin, and responds to
+ * a preflight request. Returns true when the response is complete.
  */
 export function applyCors(req: IncomingMessage, res: ServerResponse): boolean {
   const origin = req.headers.origin;

@@ -1,8 +1,8 @@
 import type { Fault } from './fault-spec.js';
 
 /**
- * Acts out a runtime fault: counts requests and decides when health checks stop being
- * answered or when the process exits. `exitProcess` is injected so unit tests need no process.
+ * Acts out a runtime fault: counts requests and decides when health checks stop getting a
+ * response or when the process exits. `exitProcess` is injected so unit tests need no process.
  */
 export class FaultRuntime {
   private s3Requests = 0;
@@ -17,7 +17,7 @@ export class FaultRuntime {
     this.startedAtMs = nowMs();
   }
 
-  /** Health checks still get an answer; once false, they are left hanging. */
+  /** Returns whether health checks still get a response; once false, they are left hanging. */
   healthAnswerable(): boolean {
     const fault = this.fault;
     if (fault?.kind === 'unhealthy-after-ms') {

@@ -13,7 +13,7 @@ const SHUTDOWN_GRACE_MS = 5_000;
 
 /**
  * Entry point of `minio-dev-server`. Exit codes: 0 after SIGTERM/SIGINT, 1 for a usage,
- * credential or start-up error, or the code a fault asks for.
+ * credential or start-up error, or the code that a fault sets.
  */
 export async function main(argv: string[]): Promise<void> {
   try {
@@ -109,7 +109,7 @@ function stopOnSignals(server: Server): void {
   process.on('SIGINT', stop);
 }
 
-/** A server stuck before it is ready: no listener, but the process lives until a signal. */
+/** Keeps the process alive without a listener until a signal, like a server stuck before it is ready. */
 function hangForever(): void {
   const timer = setInterval(() => undefined, 60_000);
   const stop = (): void => {
@@ -118,6 +118,7 @@ function hangForever(): void {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.stdout.write('Fault: hang-before-ready, so the server will not listen\n');
 }
 
 function exitAfterFlush(code: number): void {

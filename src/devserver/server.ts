@@ -63,7 +63,7 @@ async function handleRequest(
   });
 
   if (isHealthCheck) {
-    answerHealthCheck(req, res, options.faults);
+    respondToHealthCheck(req, res, options.faults);
     return;
   }
   if (applyCors(req, res)) {
@@ -108,7 +108,7 @@ async function authorize(context: RequestContext, route: Route, options: DevServ
   return { kind: 'none' };
 }
 
-function answerHealthCheck(req: IncomingMessage, res: ServerResponse, faults: FaultRuntime): void {
+function respondToHealthCheck(req: IncomingMessage, res: ServerResponse, faults: FaultRuntime): void {
   if (!faults.healthAnswerable()) {
     // The fault hook simulates a server that stopped responding: the request is left open.
     return;

@@ -29,7 +29,7 @@ export interface StartDevServerOptions {
   dataDir?: string;
   port?: number;
   env?: Record<string, string>;
-  /** How long to wait for /minio/health/live to answer 200. */
+  /** How long to wait for /minio/health/live to return 200. */
   readyTimeoutMs?: number;
 }
 
@@ -118,7 +118,7 @@ export async function stopProcess(child: ChildProcess): Promise<{ code: number |
   }
 }
 
-/** Polls /minio/health/live every 50 ms until it answers 200, the process exits, or time runs out. */
+/** Polls /minio/health/live every 50 ms until it returns 200, the process exits, or time runs out. */
 export async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -177,6 +177,11 @@ describe('dev server process', () => {
       MINIO_DEV_FAULT: 'hang-before-ready',
     });
     cleanups.push(() => stopProcess(child.process));
+    // The line comes after the signal handlers are installed, so SIGTERM then means a clean exit.
+    for (let attempt = 0; attempt < 200 && !child.output().includes('hang-before-ready'); attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(child.output()).toContain('Fault: hang-before-ready');
     for (let attempt = 0; attempt < 10; attempt += 1) {
       expect(await healthStatus(`http://127.0.0.1:${port}`)).toBe('no answer');
       await new Promise((resolve) => setTimeout(resolve, 50));

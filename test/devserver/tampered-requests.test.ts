@@ -322,7 +322,7 @@ const cases: TamperCase[] = [
   },
 ];
 
-/** A STREAMING-UNSIGNED-PAYLOAD-TRAILER upload, the framing the AWS SDK uses for stream bodies. */
+/** Builds a STREAMING-UNSIGNED-PAYLOAD-TRAILER upload, the framing the AWS SDK uses for stream bodies. */
 async function unsignedTrailerPut(key: string, body: string, wrongChecksum: boolean) {
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32(Buffer.from(body)) ^ (wrongChecksum ? 1 : 0));

@@ -111,13 +111,18 @@ function formAttributes(fields: Map<string, string>, fileContentType: string | u
   };
 }
 
-/** Answers as success_action_redirect or success_action_status ask; 204 is S3's default. */
+/** Sends the response that success_action_redirect or success_action_status requests; S3's default is 204. */
 function sendPostResult(input: HandlerInput, fields: Map<string, string>, object: { bucket: string; key: string; etag: string }): void {
   const etag = `"${object.etag}"`;
   const location = `/${object.bucket}/${encodeURIComponent(object.key)}`;
   const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
   if (redirect !== undefined && redirect !== '') {
-    const target = new URL(redirect);
+    let target: URL;
+    try {
+      target = new URL(redirect);
+    } catch {
+      throw new S3Error(400, 'InvalidArgument', `success_action_redirect "${redirect}" is not an absolute URL`);
+    }
     target.searchParams.set('bucket', object.bucket);
     target.searchParams.set('key', object.key);
     target.searchParams.set('etag', etag);
