@@ -42,7 +42,10 @@ async function rotateLargeFile(file: string, limits: RotationLimits): Promise<nu
   }
 
   const staging = `${file}.rotating`;
-  const copied = await copyToEnd(file, staging, 2 * size);
+  const copied = await copyToEnd(file, staging, 2 * size).catch(async (error: unknown) => {
+    await unlinkIfPresent(staging);
+    throw error;
+  });
   const tail = readTailAndTruncate(file, copied);
   await appendTo(staging, tail);
 
