@@ -36,35 +36,28 @@ export function forwardRequest(
   expectContinue: boolean,
   settings: ForwardSettings,
 ): void {
-  const upstreamReq = openUpstreamRequest(req, res, route, headers, settings);
-  if (upstreamReq === undefined) {
-    return;
-  }
-
-  const exchange: Exchange = { req, res, upstreamReq, route, settings, settled: false };
-  upstreamReq.on('response', (upstreamRes) => relayResponse(exchange, upstreamRes));
-
-  upstreamReq.on('timeout', () => upstreamReq.destroy(new UpstreamIdleTimeoutError(settings.upstreamIdleTimeoutMs)));
-
-  upstreamReq.on('error', (error) => failExchange(exchange, error));
+  const exchange: Exchange = {
+    req,
+    res,
+    route,
+    settings,
+    headers,
+    outgoingHeaders: outgoingHeaders(headers, req.method ?? 'GET'),
+    upstreamReq: undefined,
+    retryOnStaleSocket: !expectContinue && !hasBody(headers),
+    settled: false,
+  };
 
   // A client that goes away mid-request or mid-response aborts the upstream request.
   res.on('close', () => {
     if (!res.writableFinished) {
       exchange.settled = true;
-      upstreamReq.destroy();
+      exchange.upstreamReq?.destroy();
     }
   });
-  req.on('error', () => upstreamReq.destroy());
+  req.on('error', () => exchange.upstreamReq?.destroy());
 
-  if (expectContinue) {
-    upstreamReq.once('continue', () => {
-      res.writeContinue();
-      pipeRequestBody(req, upstreamReq, headers);
-    });
-  } else {
-    pipeRequestBody(req, upstreamReq, headers);
-  }
+  sendUpstream(exchange, expectContinue, false);
 }
 
 /** Sends an S3 error for a request the proxy does not forward, with Retry-After for 503. */
@@ -78,29 +71,58 @@ export function sendFailure(
   sendS3Error(res, failure.error, { method, headers });
 }
 
-function openUpstreamRequest(
-  req: IncomingMessage,
-  res: ServerResponse,
-  route: Route,
-  headers: ScannedRequestHeaders,
-  settings: ForwardSettings,
-): ClientRequest | undefined {
-  const method = req.method ?? 'GET';
-  const outgoing = headers.forward;
-  if (!headers.hasContentLength && !headers.hasTransferEncoding && !METHODS_WITHOUT_DEFAULT_BODY.has(method)) {
-    // The request has no body. Node would add Transfer-Encoding: chunked, which servers
-    // may reject on PUT for lack of a length, so the empty body gets an explicit length.
-    outgoing.push('Content-Length', '0');
+/**
+ * Returns the headers to send upstream. A request without Content-Length and
+ * Transfer-Encoding has no body, but Node would send it with Transfer-Encoding: chunked
+ * unless the method is in METHODS_WITHOUT_DEFAULT_BODY. Servers may reject a chunked PUT
+ * for lack of a length, so such a request gets an explicit `Content-Length: 0`.
+ */
+function outgoingHeaders(headers: ScannedRequestHeaders, method: string): string[] {
+  if (headers.contentLength !== undefined || headers.hasTransferEncoding || METHODS_WITHOUT_DEFAULT_BODY.has(method)) {
+    return headers.forward;
   }
+  return [...headers.forward, 'Content-Length', '0'];
+}
 
+function hasBody(headers: ScannedRequestHeaders): boolean {
+  return headers.hasTransferEncoding || (headers.contentLength !== undefined && headers.contentLength !== '0');
+}
+
+/** Opens the upstream request and wires its events; `isRetry` sends the (empty) body at once. */
+function sendUpstream(exchange: Exchange, expectContinue: boolean, isRetry: boolean): void {
+  const upstreamReq = openUpstreamRequest(exchange);
+  if (upstreamReq === undefined) {
+    return;
+  }
+  exchange.upstreamReq = upstreamReq;
+
+  const { req, res, headers, settings } = exchange;
+  upstreamReq.on('response', (upstreamRes) => relayResponse(exchange, upstreamReq, upstreamRes));
+  upstreamReq.on('timeout', () => upstreamReq.destroy(new UpstreamIdleTimeoutError(settings.upstreamIdleTimeoutMs)));
+  upstreamReq.on('error', (error) => onUpstreamError(exchange, upstreamReq, error));
+
+  if (isRetry) {
+    upstreamReq.end();
+  } else if (expectContinue) {
+    upstreamReq.once('continue', () => {
+      res.writeContinue();
+      pipeRequestBody(req, upstreamReq, headers);
+    });
+  } else {
+    pipeRequestBody(req, upstreamReq, headers);
+  }
+}
+
+function openUpstreamRequest(exchange: Exchange): ClientRequest | undefined {
+  const { req, res, route, settings } = exchange;
   const { upstream } = route;
   try {
     return upstream.request({
       hostname: upstream.hostname,
       port: upstream.port,
-      method,
+      method: req.method,
       path: req.url,
-      headers: outgoing,
+      headers: exchange.outgoingHeaders,
       agent: upstream.agent,
       setHost: false,
       timeout: settings.upstreamIdleTimeoutMs,
@@ -108,14 +130,33 @@ function openUpstreamRequest(
   } catch (error) {
     // Node's client checks the path and header values more strictly than its parser
     // checks incoming ones, such as control characters in a value.
+    exchange.settled = true;
     settings.logger.debug({ tenant: route.tenant, code: errnoCode(error) }, 'request not forwardable');
     sendS3Error(
       res,
       { status: 400, code: 'InvalidRequest', message: 'The request line or a header contains characters that cannot be forwarded.' },
-      { method },
+      { method: req.method },
     );
     return undefined;
   }
+}
+
+/**
+ * Retries once on a new connection when a reused keep-alive connection was reset before
+ * any response, which happens when the server closed it just as the proxy reused it.
+ * Only requests without a body qualify, because a body already streamed cannot be replayed.
+ * Node's documentation of `request.reusedSocket` describes this race.
+ */
+function onUpstreamError(exchange: Exchange, upstreamReq: ClientRequest, error: Error): void {
+  const code = errnoCode(error);
+  const staleSocket = upstreamReq.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
+  if (staleSocket && exchange.retryOnStaleSocket && !exchange.settled && !exchange.res.headersSent) {
+    exchange.retryOnStaleSocket = false;
+    exchange.settings.logger.debug({ tenant: exchange.route.tenant, code }, 'retrying on a new upstream connection');
+    sendUpstream(exchange, false, true);
+    return;
+  }
+  failExchange(exchange, upstreamReq, error);
 }
 
 function pipeRequestBody(req: IncomingMessage, upstreamReq: ClientRequest, headers: ScannedRequestHeaders): void {
@@ -130,19 +171,24 @@ function pipeRequestBody(req: IncomingMessage, upstreamReq: ClientRequest, heade
   req.pipe(upstreamReq);
 }
 
-/** One forwarded request. `settled` is set once the outcome is decided, so that errors caused by cleanup are ignored. */
+/** One forwarded request. */
 interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;
-  upstreamReq: ClientRequest;
   route: Route;
   settings: ForwardSettings;
+  headers: ScannedRequestHeaders;
+  outgoingHeaders: string[];
+  /** The current upstream attempt. */
+  upstreamReq: ClientRequest | undefined;
+  retryOnStaleSocket: boolean;
+  /** Set once the outcome is decided, so that errors caused by cleanup are ignored. */
   settled: boolean;
 }
 
 /** Handles an upstream failure: an S3 error before the response started, a cut connection after. */
-function failExchange(exchange: Exchange, error: Error): void {
-  const { req, res, upstreamReq, route, settings } = exchange;
+function failExchange(exchange: Exchange, upstreamReq: ClientRequest, error: Error): void {
+  const { req, res, route, settings } = exchange;
   if (exchange.settled) {
     return;
   }
@@ -158,8 +204,8 @@ function failExchange(exchange: Exchange, error: Error): void {
   sendFailure(res, mapUpstreamFailure(error, route.tenant), req.method, settings.retryAfterSeconds);
 }
 
-function relayResponse(exchange: Exchange, upstreamRes: IncomingMessage): void {
-  const { req, res, upstreamReq } = exchange;
+function relayResponse(exchange: Exchange, upstreamReq: ClientRequest, upstreamRes: IncomingMessage): void {
+  const { req, res } = exchange;
   const isHttp10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0;
   const headers = filterResponseHeaders(upstreamRes.rawHeaders, isHttp10);
   res.sendDate = false;
@@ -186,7 +232,7 @@ function relayResponse(exchange: Exchange, upstreamRes: IncomingMessage): void {
     }
   });
   // Node emits 'error' when the upstream connection closes mid-body.
-  upstreamRes.on('error', (error) => failExchange(exchange, error));
+  upstreamRes.on('error', (error) => failExchange(exchange, upstreamReq, error));
   upstreamRes.pipe(res);
 }
 

@@ -23,7 +23,8 @@ export interface ScannedRequestHeaders {
   /** Every Authorization value, in order. Node's `req.headers` keeps only the first. */
   authorization: string[];
   host: string | undefined;
-  hasContentLength: boolean;
+  /** The first Content-Length value; Node's parser rejects requests whose values differ. */
+  contentLength: string | undefined;
   hasTransferEncoding: boolean;
 }
 
@@ -33,7 +34,7 @@ export function scanRequestHeaders(rawHeaders: readonly string[]): ScannedReques
     forward: [],
     authorization: [],
     host: undefined,
-    hasContentLength: false,
+    contentLength: undefined,
     hasTransferEncoding: false,
   };
   let connectionValues: string[] | undefined;
@@ -54,7 +55,7 @@ export function scanRequestHeaders(rawHeaders: readonly string[]): ScannedReques
         result.host ??= value;
         break;
       case HeaderKind.ContentLength:
-        result.hasContentLength = true;
+        result.contentLength ??= value;
         break;
       case HeaderKind.TransferEncoding:
         result.hasTransferEncoding = true;

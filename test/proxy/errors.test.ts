@@ -1,10 +1,11 @@
 import http from 'node:http';
-import net from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TenantState } from '../../src/routing/routes-file.js';
 import {
   Cleanup,
   closedPort,
+  closeServer,
   echoReport,
   route,
   s3ErrorCode,
@@ -151,6 +152,69 @@ describe('proxy unavailable tenants', () => {
     expect(outcome).toBe('ECONNRESET');
     expect(after.status).toBe(200);
     expect(logs.some((record) => record.msg === 'upstream request failed' && record.responseStarted === true)).toBe(true);
+  });
+});
+
+/**
+ * Starts a raw upstream that answers the first request on each connection with keep-alive
+ * and closes the connection without a response on the second, as a server does when its
+ * idle timeout fires just as the proxy reuses the connection.
+ */
+async function startClosingUpstream(): Promise<{ url: string; connections: () => number }> {
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections += 1;
+    let requests = 0;
+    let buffered = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      while (buffered.includes('\r\n\r\n')) {
+        buffered = buffered.slice(buffered.indexOf('\r\n\r\n') + 4);
+        requests += 1;
+        if (requests === 1) {
+          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+        } else {
+          socket.end();
+          return;
+        }
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.add(() => closeServer(server));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
+}
+
+describe('proxy upstream keep-alive', () => {
+  it('retries a bodiless request on a closed connection', async () => {
+    const upstream = await startClosingUpstream();
+    const { proxy } = await startTestProxy(cleanup, [route('a', upstream.url, [KEY])]);
+
+    const first = await send(proxy.url, { path: '/b/1', headers: ['Authorization', sigV4(KEY)] });
+    const second = await send(proxy.url, { path: '/b/2', headers: ['Authorization', sigV4(KEY)] });
+
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(second.body.toString()).toBe('ok');
+    expect(upstream.connections()).toBe(2);
+  });
+
+  it('does not retry a request with a body', async () => {
+    const upstream = await startClosingUpstream();
+    const { proxy } = await startTestProxy(cleanup, [route('a', upstream.url, [KEY])]);
+
+    await send(proxy.url, { path: '/b/1', headers: ['Authorization', sigV4(KEY)] });
+    const put = await send(proxy.url, {
+      method: 'PUT',
+      path: '/b/2',
+      headers: ['Authorization', sigV4(KEY), 'Content-Length', '5'],
+      body: 'hello',
+    });
+
+    expect(put.status).toBe(503);
+    expect(s3ErrorCode(put.body)).toBe('ServiceUnavailable');
+    expect(upstream.connections()).toBe(1);
   });
 });
 

@@ -45,10 +45,10 @@ describe('scanRequestHeaders', () => {
   });
 
   it('reports body framing headers', () => {
-    expect(scanRequestHeaders(['Content-Length', '0']).hasContentLength).toBe(true);
+    expect(scanRequestHeaders(['Content-Length', '12']).contentLength).toBe('12');
     expect(scanRequestHeaders(['Content-Length', '0']).hasTransferEncoding).toBe(false);
     expect(scanRequestHeaders(['transfer-encoding', 'chunked']).hasTransferEncoding).toBe(true);
-    expect(scanRequestHeaders(['X', 'y']).hasContentLength).toBe(false);
+    expect(scanRequestHeaders(['X', 'y']).contentLength).toBeUndefined();
   });
 });
 
