@@ -55,7 +55,7 @@ async function readExistingLog(file: string, name: string, lineCount: number): R
     return await readLastLines(file, lineCount);
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT') {
-      throw new TenantsError('LOG_UNREADABLE', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+      throw new TenantsError('LOG_UNREADABLE', `failed to read ${file}: ${(error as Error).message}; check that the file is readable by this user`, { cause: error });
     }
     const subject = name === SUPERVISOR_LOG_NAME ? 'the supervisor' : `tenant ${name}`;
     throw new TenantsError(

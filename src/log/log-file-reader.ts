@@ -71,8 +71,8 @@ export interface FollowOptions {
  * continues from offset 0. A missing file is waited for.
  *
  * NOTE: lines appended after the last check and before a rotation are in `<file>.1` and are
- * not printed, and a file that is rotated and grows past the old offset within one interval
- * looks as if it had not been rotated, so its first bytes are skipped.
+ * not printed. A file that is rotated and grows past the old offset within one interval
+ * looks as if it had not been rotated, so its first bytes up to that offset are skipped.
  */
 export async function followFile(file: string, options: FollowOptions): Promise<void> {
   let offset = options.fromOffset;

@@ -18,9 +18,9 @@ const COPY_CHUNK_BYTES = 64 * 1024;
  * whether it did. Writers keep their O_APPEND descriptors: after the truncation the kernel
  * places their next write at the new end of file, offset 0.
  *
- * The steps: copy the file to `<file>.rotating`, read the tail that arrived during the copy
- * and truncate the file in one synchronous step, append that tail to the copy, shift
- * `<file>.k` to `<file>.(k+1)` dropping those beyond `keep`, and rename the copy to
+ * It copies the file to `<file>.rotating`, then reads the tail that arrived during the copy
+ * and truncates the file in one synchronous step. It appends that tail to the copy, shifts
+ * `<file>.k` to `<file>.(k+1)` (deleting those beyond `keep`) and renames the copy to
  * `<file>.1`. Until the truncation the original file is untouched, so a failure before it
  * loses nothing.
  *

@@ -121,7 +121,7 @@ describe('logs --follow', () => {
     expect(stdout).toBe(numberedLines(4, 8));
 
     // Copy-then-truncate rotation: the file shrinks and the writer continues at offset 0.
-    // The new content is shorter than the old, so the follower sees the file shrink.
+    // The new content is shorter than the old, so the follower detects that the file shrank.
     await truncate(followed, 0);
     await appendFile(followed, 'after rotation 1\n');
     await waitUntil(() => stdout.includes('after rotation 1\n'));

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Logger } from '../../src/log/logger.js';
 import { LogRotator, rotateIfLarger } from '../../src/supervisor/log-rotation.js';
 
 let dir: string;
@@ -114,9 +115,9 @@ const LINE_BYTES = 100;
 const BURST_LINES = 60;
 
 /**
- * A child that appends numbered lines of LINE_BYTES through an fd opened with 'a' (O_APPEND),
- * BURST_LINES per IPC message, one write per line and an event loop turn between writes,
- * so that its writes interleave with a rotation that runs in the test process.
+ * A child that appends numbered lines of LINE_BYTES through an fd opened with 'a' (O_APPEND).
+ * Each IPC message starts a burst of BURST_LINES, one write per line with an event loop turn
+ * in between, so that the writes interleave with a rotation in the test process.
  */
 const WRITER_SCRIPT = `
 const fs = require('node:fs');
@@ -222,8 +223,8 @@ async function waitForMessage(child: ChildProcess, expected: string): Promise<vo
   }
 }
 
-/** A pino logger that keeps every record in `records`. */
-function capturingLogger(): { logger: ReturnType<typeof pino>; records: Array<Record<string, unknown>> } {
+/** Creates a pino logger that keeps every record in `records`. */
+function capturingLogger(): { logger: Logger; records: Array<Record<string, unknown>> } {
   const records: Array<Record<string, unknown>> = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -231,7 +232,7 @@ function capturingLogger(): { logger: ReturnType<typeof pino>; records: Array<Re
       callback();
     },
   });
-  return { logger: pino({ level: 'info' }, stream), records };
+  return { logger: pino({ level: 'info' }, stream) as Logger, records };
 }
 
 /** Polls `condition` up to 500 times, 10 ms apart; a bound on the wait, not a timing assertion. */
