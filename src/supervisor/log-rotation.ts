@@ -26,9 +26,9 @@ const COPY_CHUNK_BYTES = 64 * 1024;
  *
  * NOTE: bytes that a writer appends between the last read that returned end of file and the
  * ftruncate are lost. The two are adjacent synchronous system calls in this process, so the
- * window lasts microseconds, but it cannot be closed: Linux has no call that reads and
- * truncates a file atomically, and the writers cannot be asked to reopen their descriptors.
- * A write of more than one page that is in progress at that moment can lose its end.
+ * window is short (not measured), but it cannot be closed: node:fs has no call that reads
+ * and truncates a file atomically, and the writers cannot be asked to reopen their
+ * descriptors. A large write that is in progress at that moment can lose its end.
  */
 export async function rotateIfLarger(file: string, limits: RotationLimits): Promise<boolean> {
   return (await rotateLargeFile(file, limits)) !== undefined;
