@@ -4,12 +4,11 @@ import { TenantsError } from '../errors.js';
 import { statePaths } from '../state/paths.js';
 import { readRuntimeStatus } from '../state/runtime-status.js';
 import { isAlive, sendSignal, waitForExit } from '../supervisor/process-info.js';
-import { DEFAULT_STOP_TIMEOUT_MS } from '../supervisor/run-supervisor.js';
 import { findRunningSupervisor } from '../supervisor/supervisor-lock.js';
 import { configPathOf } from './output.js';
 
-/** The supervisor stops servers in parallel, so it needs one stop timeout plus time for the proxy. */
-const SUPERVISOR_EXIT_TIMEOUT_MS = DEFAULT_STOP_TIMEOUT_MS + 10_000;
+/** Time for the proxy to drain on top of one stop timeout, since servers stop in parallel. */
+const PROXY_DRAIN_ALLOWANCE_MS = 10_000;
 
 export function registerDown(program: Command): void {
   program
@@ -27,12 +26,13 @@ export function registerDown(program: Command): void {
       const serverPids = ((await readRuntimeStatus(paths.status))?.tenants ?? [])
         .map((tenant) => tenant.pid)
         .filter((pid): pid is number => pid !== null);
+      const exitTimeoutMs = config.supervisor.stopTimeoutMs + PROXY_DRAIN_ALLOWANCE_MS;
       process.stdout.write(`stopping supervisor (pid ${supervisor.pid})\n`);
       sendSignal(supervisor.pid, 'SIGTERM');
-      if (!(await waitForExit(supervisor.pid, SUPERVISOR_EXIT_TIMEOUT_MS))) {
+      if (!(await waitForExit(supervisor.pid, exitTimeoutMs))) {
         throw new TenantsError(
           'SUPERVISOR_STOP_TIMEOUT',
-          `the supervisor (pid ${supervisor.pid}) did not exit within ${SUPERVISOR_EXIT_TIMEOUT_MS / 1000} s; ` +
+          `the supervisor (pid ${supervisor.pid}) did not exit within ${exitTimeoutMs / 1000} s; ` +
             `see ${paths.logs}/supervisor.log, then stop it with "kill -9 ${supervisor.pid}"`,
         );
       }

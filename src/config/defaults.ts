@@ -1,7 +1,8 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { derivePublicUrl, parseListenAddress } from './listen-address.js';
-import type { RawConfig } from './schema.js';
-import type { Config, TenantConfig } from './types.js';
+import type { RawConfig, SupervisorDurationKey } from './schema.js';
+import { parseDuration, parseSize } from './units.js';
+import type { Config, SupervisorSettings, TenantConfig } from './types.js';
 
 /** Default values; docs/configuration.md and tenants.yaml.example list the same ones. */
 export const DEFAULTS = {
@@ -12,6 +13,18 @@ export const DEFAULTS = {
   listen: '127.0.0.1:9000',
   portsFrom: 9001,
   portsTo: 9999,
+  supervisor: {
+    readyTimeout: '30s',
+    stopTimeout: '10s',
+    healthInterval: '5s',
+    unhealthyAfter: '15s',
+    restartDelay: '250ms',
+    maxRestartDelay: '30s',
+    stableAfter: '60s',
+    maxCrashes: 5,
+    crashWindow: '60s',
+  },
+  logs: { maxSize: '10MiB', keep: 3 },
 } as const;
 
 /**
@@ -48,7 +61,29 @@ export function applyDefaults(raw: RawConfig, file: string, exists: boolean): Co
       publicUrl: (raw.proxy?.publicUrl ?? derivePublicUrl(listenAddress)).replace(/\/$/, ''),
     },
     ports: { from: raw.ports?.from ?? DEFAULTS.portsFrom, to: raw.ports?.to ?? DEFAULTS.portsTo },
+    supervisor: supervisorSettings(raw),
+    logs: {
+      maxBytes: parseSize(raw.logs?.maxSize ?? DEFAULTS.logs.maxSize) as number,
+      keep: raw.logs?.keep ?? DEFAULTS.logs.keep,
+    },
     tenants,
+  };
+}
+
+/** The schema has checked every duration's format, so parsing cannot fail here. */
+function supervisorSettings(raw: RawConfig): SupervisorSettings {
+  const ms = (key: SupervisorDurationKey): number =>
+    parseDuration(raw.supervisor?.[key] ?? DEFAULTS.supervisor[key]) as number;
+  return {
+    readyTimeoutMs: ms('readyTimeout'),
+    stopTimeoutMs: ms('stopTimeout'),
+    healthIntervalMs: ms('healthInterval'),
+    unhealthyAfterMs: ms('unhealthyAfter'),
+    restartDelayMs: ms('restartDelay'),
+    maxRestartDelayMs: ms('maxRestartDelay'),
+    stableAfterMs: ms('stableAfter'),
+    maxCrashes: raw.supervisor?.maxCrashes ?? DEFAULTS.supervisor.maxCrashes,
+    crashWindowMs: ms('crashWindow'),
   };
 }
 

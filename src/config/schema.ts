@@ -1,3 +1,5 @@
+import { DURATION_PATTERN, SIZE_PATTERN } from './units.js';
+
 /**
  * JSON schema of tenants.yaml as parsed from YAML. Every object rejects unknown keys, so a
  * misspelt key is an error and not a silently ignored setting. Checks that span several
@@ -5,6 +7,8 @@
  */
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
 const nonEmptyString = { type: 'string', minLength: 1 } as const;
+const duration = { type: 'string', pattern: DURATION_PATTERN } as const;
+const size = { type: 'string', pattern: SIZE_PATTERN } as const;
 
 export const TENANT_KEYS = ['port', 'dataDir', 'hosts'] as const;
 
@@ -48,6 +52,29 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       properties: { from: port, to: port },
     },
+    supervisor: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        readyTimeout: duration,
+        stopTimeout: duration,
+        healthInterval: duration,
+        unhealthyAfter: duration,
+        restartDelay: duration,
+        maxRestartDelay: duration,
+        stableAfter: duration,
+        maxCrashes: { type: 'integer', minimum: 1, maximum: 1000 },
+        crashWindow: duration,
+      },
+    },
+    logs: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        maxSize: size,
+        keep: { type: 'integer', minimum: 1, maximum: 100 },
+      },
+    },
     tenants: { type: ['object', 'null'], additionalProperties: tenantSchema },
   },
 } as const;
@@ -64,8 +91,20 @@ export interface RawConfig {
   } | null;
   proxy?: { listen?: string; publicUrl?: string } | null;
   ports?: { from?: number; to?: number } | null;
+  supervisor?: Partial<Record<SupervisorDurationKey, string>> & { maxCrashes?: number } | null;
+  logs?: { maxSize?: string; keep?: number } | null;
   tenants?: Record<string, RawTenant | null> | null;
 }
+
+export type SupervisorDurationKey =
+  | 'readyTimeout'
+  | 'stopTimeout'
+  | 'healthInterval'
+  | 'unhealthyAfter'
+  | 'restartDelay'
+  | 'maxRestartDelay'
+  | 'stableAfter'
+  | 'crashWindow';
 
 export interface RawTenant {
   port?: number;

@@ -31,6 +31,26 @@ export interface Config {
     publicUrl: string;
   };
   ports: { from: number; to: number };
+  supervisor: SupervisorSettings;
+  logs: {
+    /** A server log larger than this is rotated. */
+    maxBytes: number;
+    /** Rotated files kept per log (`<name>.log.1` … `<name>.log.<keep>`). */
+    keep: number;
+  };
   /** In file order. */
   tenants: TenantConfig[];
+}
+
+/** Timing of readiness, health checks, stops and restarts, in milliseconds. */
+export interface SupervisorSettings {
+  readyTimeoutMs: number;
+  stopTimeoutMs: number;
+  healthIntervalMs: number;
+  unhealthyAfterMs: number;
+  restartDelayMs: number;
+  maxRestartDelayMs: number;
+  stableAfterMs: number;
+  maxCrashes: number;
+  crashWindowMs: number;
 }

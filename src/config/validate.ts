@@ -4,6 +4,7 @@ import { TenantsError } from '../errors.js';
 import { isHostName, LISTEN_ADDRESS_HINT, parseListenAddress } from './listen-address.js';
 import { CONFIG_SCHEMA, type RawConfig } from './schema.js';
 import { TENANT_NAME_RULE, tenantNameProblem } from './tenant-name.js';
+import { SIZE_PATTERN } from './units.js';
 
 /** One problem in tenants.yaml, located by its key path (`['tenants', 'alice', 'port']`). */
 export interface ConfigIssue {
@@ -146,6 +147,11 @@ function describeSchemaError(error: ErrorObject): ConfigIssue {
     case 'maximum': {
       const schema = error.parentSchema as { minimum: number; maximum: number };
       return { path, message: `${where} must be an integer from ${schema.minimum} to ${schema.maximum}, got ${describeValue(error.data)}` };
+    }
+    case 'pattern': {
+      const isSize = (error.parentSchema as { pattern: string }).pattern === SIZE_PATTERN;
+      const example = isSize ? 'a size such as 512KiB, 10MiB or 1GiB' : 'a duration such as 250ms, 30s, 5m or 1h';
+      return { path, message: `${where} must be ${example}, got ${describeValue(error.data)}` };
     }
     case 'minLength':
       return { path, message: `${where} must not be empty` };

@@ -1,3 +1,5 @@
+import type { SupervisorSettings } from '../config/types.js';
+
 /**
  * When to restart a server that exited while it should run. Pure: the caller passes the
  * clock reading, so tests drive it with a virtual clock.
@@ -14,13 +16,15 @@ export interface RestartPolicyOptions {
   crashWindowMs: number;
 }
 
-export const DEFAULT_RESTART_POLICY: RestartPolicyOptions = {
-  initialDelayMs: 250,
-  maxDelayMs: 30_000,
-  stableAfterMs: 60_000,
-  maxCrashes: 5,
-  crashWindowMs: 60_000,
-};
+export function restartPolicyOf(settings: SupervisorSettings): RestartPolicyOptions {
+  return {
+    initialDelayMs: settings.restartDelayMs,
+    maxDelayMs: settings.maxRestartDelayMs,
+    stableAfterMs: settings.stableAfterMs,
+    maxCrashes: settings.maxCrashes,
+    crashWindowMs: settings.crashWindowMs,
+  };
+}
 
 export type RestartDecision = { action: 'restart'; delayMs: number; attempt: number } | { action: 'fail'; crashes: number };
 
