@@ -2,9 +2,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { displayPath } from '../config/load.js';
 import { TenantsError } from '../errors.js';
 import type { Credentials } from '../state/credentials.js';
-import { notifySupervisor } from '../state/notify-supervisor.js';
 import { statePaths } from '../state/paths.js';
 import { addTenant, type AddedTenant } from '../state/tenant-store.js';
+import { applyToRunningSupervisor } from './live-change.js';
 import { configPathOf, printJson } from './output.js';
 
 interface AddOptions {
@@ -34,8 +34,8 @@ export function registerAdd(program: Command): void {
     .action(async (name: string, options: AddOptions, command: Command) => {
       const credentials = await requestedCredentials(options);
       const added = await addTenant(configPathOf(command), { name, port: options.port, credentials });
-      await notifySupervisor(statePaths(added.stateDir), { kind: 'added', name });
       printAdded(added, options.json === true);
+      await applyToRunningSupervisor(statePaths(added.stateDir));
     });
 }
 

@@ -8,6 +8,7 @@ import { registerUp } from './up.js';
 import { registerStatus } from './status.js';
 import { registerDown } from './down.js';
 import { registerProxy } from './proxy.js';
+import { registerReload, registerRestart } from './restart.js';
 import { registerLogs } from './logs.js';
 
 /** Builds the command tree. Every command module adds itself with a `register*` function. */
@@ -24,6 +25,8 @@ export function buildProgram(): Command {
   registerUp(program);
   registerStatus(program);
   registerDown(program);
+  registerRestart(program);
+  registerReload(program);
   registerProxy(program);
   registerLogs(program);
   return program;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { displayPath } from '../config/load.js';
-import { notifySupervisor } from '../state/notify-supervisor.js';
+import { displayPath, loadConfig } from '../config/load.js';
+import { applyToRunningSupervisor } from './live-change.js';
 import { statePaths } from '../state/paths.js';
 import { removeTenant, type RemovedTenant } from '../state/tenant-store.js';
 import { configPathOf } from './output.js';
@@ -18,8 +18,13 @@ export function registerRemove(program: Command): void {
         'or another tenant\'s data, and then changes nothing.',
     )
     .action(async (name: string, options: { purge?: boolean }, command: Command) => {
-      const removed = await removeTenant(configPathOf(command), name, { purge: options.purge === true });
-      await notifySupervisor(statePaths(removed.stateDir), { kind: 'removed', name });
+      const removed = await removeTenant(configPathOf(command), name, {
+        purge: options.purge === true,
+        afterUnregister: async () => {
+          const config = await loadConfig(configPathOf(command));
+          await applyToRunningSupervisor(statePaths(config.stateDir));
+        },
+      });
       printRemoved(removed);
     });
 }

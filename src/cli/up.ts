@@ -62,6 +62,10 @@ async function runForeground(config: Config, isDetachedChild: boolean): Promise<
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 'signal received; reloading tenants.yaml');
+    running?.reload().catch((error: unknown) => logger.error({ err: error }, 'reload failed; keeping the running tenants'));
+  });
 
   try {
     running = await startSupervisor(config, {

@@ -1,16 +1,16 @@
+import type { ReloadSummary } from '../supervisor/supervisor.js';
+import { sendControlRequest } from '../supervisor/control-client.js';
+import { findRunningSupervisor } from '../supervisor/supervisor-lock.js';
 import type { StatePaths } from './paths.js';
 
-export interface TenantChange {
-  kind: 'added' | 'removed';
-  name: string;
-}
-
 /**
- * Tells a running supervisor that a tenant was added or removed.
- * TODO: not implemented yet, so a running supervisor keeps serving a removed tenant and
- * ignores an added one until it is restarted with `minio-tenants up`.
+ * Tells a running supervisor that tenants.yaml changed, so that it starts an added tenant
+ * or stops a removed one without touching the others. Returns undefined when no
+ * supervisor runs; the change then takes effect at the next `up`.
  */
-export async function notifySupervisor(paths: StatePaths, change: TenantChange): Promise<void> {
-  void paths;
-  void change;
+export async function notifySupervisor(paths: StatePaths): Promise<ReloadSummary | undefined> {
+  if ((await findRunningSupervisor(paths)) === undefined) {
+    return undefined;
+  }
+  return sendControlRequest<ReloadSummary>(paths, '/reload');
 }

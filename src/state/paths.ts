@@ -3,9 +3,7 @@ import { join, resolve } from 'node:path';
 /** Where each piece of state lives under the state directory. */
 export interface StatePaths {
   root: string;
-  /** proper-lockfile target held by the running supervisor. */
-  supervisorLock: string;
-  /** JSON with the supervisor's pid, start time and control socket. */
+  /** JSON with the running supervisor's pid and start time; its existence is the supervisor lock. */
   supervisorInfo: string;
   /** Runtime state of every tenant (pid, port, state, restarts), written by the supervisor. */
   status: string;
@@ -15,6 +13,8 @@ export interface StatePaths {
   /** Lock held while `add` or `remove` changes tenants.yaml, credentials and ports. */
   changeLock: string;
   logs: string;
+  /** Unix socket of the running supervisor, for live changes (`add`, `remove`, `restart`, `reload`). */
+  controlSocket: string;
   tenantDir(name: string): string;
   credentials(name: string): string;
   configDir(name: string): string;
@@ -25,13 +25,13 @@ export function statePaths(stateDir: string): StatePaths {
   const root = resolve(stateDir);
   return {
     root,
-    supervisorLock: join(root, 'supervisor'),
     supervisorInfo: join(root, 'supervisor.json'),
     status: join(root, 'status.json'),
     routes: join(root, 'routes.json'),
     ports: join(root, 'ports.json'),
     changeLock: join(root, 'tenants'),
     logs: join(root, 'logs'),
+    controlSocket: join(root, 'control.sock'),
     tenantDir: (name) => join(root, 'tenants', name),
     credentials: (name) => join(root, 'tenants', name, 'credentials.json'),
     configDir: (name) => join(root, 'tenants', name, 'config'),

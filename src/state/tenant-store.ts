@@ -112,14 +112,18 @@ export async function addTenant(configFile: string, request: AddTenantRequest): 
 }
 
 /**
- * Removes a tenant from tenants.yaml, then deletes its credentials and ledger entry, and
- * with `purge` its data directory. tenants.yaml goes first, so a crash leaves unused
- * state behind, never a configured tenant without credentials.
+ * Removes a tenant from tenants.yaml, then deletes its credentials and ledger entry, calls
+ * `afterUnregister`, and with `purge` deletes its data directory. tenants.yaml goes first,
+ * so a crash leaves unused state behind, never a configured tenant without credentials.
  */
-export async function removeTenant(configFile: string, name: string, options: { purge: boolean }): Promise<RemovedTenant> {
+export async function removeTenant(
+  configFile: string,
+  name: string,
+  options: { purge: boolean; afterUnregister?: () => Promise<void> },
+): Promise<RemovedTenant> {
   const paths = await pathsOf(configFile);
 
-  return withChangeLock(paths, async () => {
+  const removed = await withChangeLock(paths, async () => {
     const loaded = await loadConfigDocument(configFile);
     const { config } = loaded;
     const tenant = findTenant(config, name);
@@ -140,7 +144,6 @@ export async function removeTenant(configFile: string, name: string, options: { 
       await writePortLedger(paths, ledger);
     }
     await deleteTenantState(paths, name);
-    const data = await removeDataDir(tenant.dataDir, options.purge);
 
     return {
       name,
@@ -149,9 +152,13 @@ export async function removeTenant(configFile: string, name: string, options: { 
       tenantStateDir: paths.tenantDir(name),
       releasedPorts,
       dataDir: tenant.dataDir,
-      data,
     };
   });
+
+  // A running supervisor stops the tenant's server here, outside the change lock that its
+  // reload takes too, and before the data directory is deleted under the server.
+  await options.afterUnregister?.();
+  return { ...removed, data: await removeDataDir(removed.dataDir, options.purge) };
 }
 
 /** Returns a configured tenant's endpoint and keys. Throws UNKNOWN_TENANT listing the known tenants. */
@@ -395,4 +402,18 @@ async function exists(path: string): Promise<boolean> {
     }
     throw error;
   }
+}
+
+/**
+ * Moves a tenant to new free ports after another program took its API or console port,
+ * and records them in the ledger. Returns the new ports.
+ */
+export async function reassignPorts(config: Config, name: string): Promise<TenantPorts> {
+  const paths = statePaths(config.stateDir);
+  return withChangeLock(paths, async () => {
+    const ledger = await readPortLedger(paths);
+    const ports = await reservePorts(config, ledger, name, undefined);
+    await writePortLedger(paths, ledger);
+    return ports;
+  });
 }

@@ -1,18 +1,18 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { startProxy, type ProxyHandle } from '../proxy/server.js';
-import { statePaths } from '../state/paths.js';
+import { statePaths, type StatePaths } from '../state/paths.js';
+import { startControlServer, type ControlServer } from './control-server.js';
 import { resolveEngine, type Engine } from './engine.js';
-import { DEFAULT_RESTART_POLICY } from './restart-policy.js';
+import { stopOrphanedServers } from './orphans.js';
 import { spawnServer } from './spawn-server.js';
-import { Supervisor, type TenantStartResult } from './supervisor.js';
+import { Supervisor, type ReloadSummary, type TenantStartResult } from './supervisor.js';
 import { acquireSupervisorLock } from './supervisor-lock.js';
 import { loadTenantSpecs } from './tenant-specs.js';
 
-export const DEFAULT_READY_TIMEOUT_MS = 30_000;
-export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 /** How long a graceful proxy close waits for requests in flight before dropping them. */
 const PROXY_CLOSE_TIMEOUT_MS = 5_000;
 
@@ -20,7 +20,9 @@ export interface RunningSupervisor {
   engine: Engine;
   proxy: ProxyHandle;
   results: TenantStartResult[];
-  /** Stops the proxy, then every server (SIGTERM, SIGKILL after the stop timeout), then releases the lock. */
+  /** Re-reads tenants.yaml and applies the difference; what SIGHUP and `reload` do. */
+  reload(): Promise<ReloadSummary>;
+  /** Stops the control socket and the proxy, then every server, then releases the lock. */
   shutdown(): Promise<void>;
 }
 
@@ -31,9 +33,10 @@ export interface StartSupervisorOptions {
 }
 
 /**
- * The `up` sequence: take the state-directory lock, choose the engine, load the tenants,
- * start the proxy and then every server. On a failure before the servers run, whatever was
- * started is stopped again and the lock released.
+ * The `up` sequence: take the state-directory lock, choose the engine, stop servers that
+ * a killed supervisor left behind, load the tenants, start the proxy and the control
+ * socket, then every server. On a failure before the servers run, whatever was started is
+ * stopped again and the lock released.
  */
 export async function startSupervisor(config: Config, options: StartSupervisorOptions): Promise<RunningSupervisor> {
   const { logger } = options;
@@ -43,49 +46,75 @@ export async function startSupervisor(config: Config, options: StartSupervisorOp
 
   const lock = await acquireSupervisorLock(paths);
   let proxy: ProxyHandle | undefined;
+  let control: ControlServer | undefined;
   let supervisor: Supervisor | undefined;
   try {
     const engine = await resolveEngine({ command: config.server.command, flavor: config.server.flavor, baseDir: dirname(config.file) });
     options.onEngine?.(engine);
     logger.info({ engine: engine.kind, version: engine.version, flavor: engine.flavor, file: engine.file }, 'engine chosen');
-    const tenants = await loadTenantSpecs(config, paths);
+    await stopOrphanedServers(paths, config.supervisor.stopTimeoutMs, logger);
+    const tenants = await loadTenantSpecs(config, paths, logger);
 
-    supervisor = new Supervisor({
-      paths,
-      engine,
-      tenants,
-      extraArgs: config.server.args,
-      extraEnv: config.server.env,
-      readyTimeoutMs: DEFAULT_READY_TIMEOUT_MS,
-      stopTimeoutMs: DEFAULT_STOP_TIMEOUT_MS,
-      policy: DEFAULT_RESTART_POLICY,
-      spawn: spawnServer,
-      logger,
-      proxy: { listen: config.proxy.listen, url: config.proxy.publicUrl },
-    });
+    const running = new Supervisor({ config, paths, engine, tenants, spawn: spawnServer, logger });
+    supervisor = running;
     proxy = await startProxy({ routesFile: paths.routes, listen: config.proxy.listen, logger });
     logger.info({ listen: proxy.address }, 'proxy started');
-    const results = await supervisor.start(options.onTenantSettled);
-    const startedProxy = proxy;
-    const startedSupervisor = supervisor;
+    const reload = serialize(() => reloadFromDisk(config, paths, running, logger));
+    control = await startControlServer(paths.controlSocket, { reload, restart: (name) => running.restartTenant(name) }, logger);
+    const results = await running.start(options.onTenantSettled);
 
+    const startedProxy = proxy;
+    const startedControl = control;
     return {
       engine,
       proxy: startedProxy,
       results,
+      reload,
       shutdown: async () => {
+        await startedControl.close();
         await closeProxy(startedProxy);
-        await startedSupervisor.stop();
+        await running.stop();
         await lock.release();
         logger.info({}, 'supervisor stopped');
       },
     };
   } catch (error) {
+    await control?.close();
     proxy?.destroy();
     await supervisor?.stop();
     await lock.release();
     throw error;
   }
+}
+
+/**
+ * Applies an edited tenants.yaml. Settings that the running proxy or supervisor were built
+ * from (listen address, state directory, server command) need a restart of `up`; a change
+ * to them is logged and otherwise ignored.
+ */
+async function reloadFromDisk(started: Config, paths: StatePaths, supervisor: Supervisor, logger: Logger): Promise<ReloadSummary> {
+  const config = await loadConfig(started.file);
+  for (const [key, before, after] of [
+    ['proxy.listen', started.proxy.listen, config.proxy.listen],
+    ['stateDir', started.stateDir, config.stateDir],
+    ['server.command', started.server.command, config.server.command],
+  ] as const) {
+    if (before !== after) {
+      logger.warn({ key, running: before, configured: after }, 'setting changed; it takes effect at the next up');
+    }
+  }
+  const specs = await loadTenantSpecs(config, paths, logger);
+  return supervisor.apply({ ...config, proxy: started.proxy, stateDir: started.stateDir, server: started.server }, specs);
+}
+
+/** Runs calls of `task` one at a time, in order. */
+function serialize<T>(task: () => Promise<T>): () => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return () => {
+    const next = last.then(task, task);
+    last = next.catch(() => {});
+    return next;
+  };
 }
 
 async function closeProxy(proxy: ProxyHandle): Promise<void> {

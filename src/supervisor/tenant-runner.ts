@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { TenantState } from '../routing/routes-file.js';
 import type { ExitInfo, TenantRuntime } from '../state/runtime-status.js';
 import type { Engine } from './engine.js';
-import { waitUntilLive } from './health.js';
+import { probeLive, waitUntilLive } from './health.js';
 import { buildLaunchCommand } from './launch-command.js';
 import { readLogTail } from './log-tail.js';
 import { sendSignal } from './process-info.js';
@@ -29,7 +29,16 @@ export interface RunnerOptions {
   extraEnv: Readonly<Record<string, string>>;
   readyTimeoutMs: number;
   stopTimeoutMs: number;
+  /** How often a running server's liveness endpoint is polled. */
+  healthIntervalMs: number;
+  /** A running server that fails every health check for this long is killed and restarted. */
+  unhealthyAfterMs: number;
   policy: RestartPolicyOptions;
+  /**
+   * Runs before every launch and returns the spec to launch with: the supervisor moves the
+   * tenant to a free port here when another program took its port. Throwing fails the tenant.
+   */
+  prepareLaunch: (spec: TenantSpec) => Promise<TenantSpec>;
   spawn: SpawnServer;
   logger: Logger;
   /** Called after every state change, so the supervisor can rewrite status and routes. */
@@ -56,14 +65,15 @@ export class TenantRunner {
   private startedAtMs = 0;
   private history: CrashHistory = emptyHistory();
   private restartTimer: NodeJS.Timeout | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
   private settleWaiters: Array<(ready: boolean) => void> = [];
   private readonly logger: Logger;
 
   constructor(
-    readonly spec: TenantSpec,
+    public spec: TenantSpec,
     private readonly options: RunnerOptions,
   ) {
-    this.logger = options.logger.child({ tenant: spec.name, port: spec.port });
+    this.logger = options.logger.child({ tenant: spec.name });
   }
 
   /** Starts the server. Resolves true once it is ready, false once the restart policy gives up. */
@@ -77,10 +87,17 @@ export class TenantRunner {
     return settled;
   }
 
+  /** Stops the server if it runs and starts it again with a fresh crash history; clears `failed`. */
+  async restart(): Promise<boolean> {
+    await this.stop();
+    return this.start();
+  }
+
   /** Stops the server: SIGTERM, then SIGKILL after `stopTimeoutMs`. Resolves when it has exited. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+    clearInterval(this.healthTimer);
     const current = this.process;
     if (current !== undefined && !this.exited) {
       this.logger.info({ pid: current.pid }, 'stopping server');
@@ -117,12 +134,20 @@ export class TenantRunner {
   }
 
   private async launch(): Promise<void> {
-    const { spec, options } = this;
-    await mkdir(spec.dataDir, { recursive: true });
-    await mkdir(spec.configDir, { recursive: true, mode: 0o700 });
+    const { options } = this;
+    let spec: TenantSpec;
+    try {
+      spec = await options.prepareLaunch(this.spec);
+      await mkdir(spec.dataDir, { recursive: true });
+      await mkdir(spec.configDir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      this.markFailed(error instanceof Error ? error.message : String(error));
+      return;
+    }
     if (this.stopping) {
       return;
     }
+    this.spec = spec;
 
     const command = buildLaunchCommand({
       engine: options.engine,
@@ -141,7 +166,7 @@ export class TenantRunner {
     this.exited = false;
     this.startedAtMs = Date.now();
     this.pid = child.pid > 0 ? child.pid : null;
-    this.logger.info({ pid: this.pid, engine: options.engine.kind }, 'server started');
+    this.logger.info({ pid: this.pid, port: spec.port, engine: options.engine.kind }, 'server started');
     this.options.onChange();
     void child.exited.then((exit) => this.onExit(child, exit));
 
@@ -155,7 +180,8 @@ export class TenantRunner {
     if (outcome === 'ready') {
       this.readySince = new Date();
       this.setState('running');
-      this.logger.info({ pid: child.pid }, 'server ready');
+      this.logger.info({ pid: child.pid, port: spec.port }, 'server ready');
+      this.watchHealth(child);
       this.settle(true);
     } else if (outcome === 'timeout') {
       // A server that never becomes ready counts as a crash: kill it, and onExit restarts it.
@@ -164,10 +190,42 @@ export class TenantRunner {
     }
   }
 
+  /**
+   * Polls the liveness endpoint of a running server. One that fails every probe for
+   * `unhealthyAfterMs` is killed; its exit then goes through the restart policy.
+   */
+  private watchHealth(child: ServerProcess): void {
+    const { healthIntervalMs, unhealthyAfterMs } = this.options;
+    let lastHealthyMs = Date.now();
+    let probing = false;
+    clearInterval(this.healthTimer);
+    this.healthTimer = setInterval(() => {
+      if (probing || this.process !== child || this.exited) {
+        return;
+      }
+      probing = true;
+      void probeLive(this.spec.port, Math.max(100, Math.min(healthIntervalMs, 2_000))).then((healthy) => {
+        probing = false;
+        if (this.process !== child || this.exited || this.stopping) {
+          return;
+        }
+        if (healthy) {
+          lastHealthyMs = Date.now();
+        } else if (Date.now() - lastHealthyMs >= unhealthyAfterMs) {
+          this.logger.warn({ pid: child.pid, unhealthyAfterMs }, 'server failed its health checks; killing it');
+          clearInterval(this.healthTimer);
+          sendSignal(child.pid, 'SIGKILL');
+        }
+      });
+    }, healthIntervalMs);
+    this.healthTimer.unref();
+  }
+
   private async onExit(child: ServerProcess, exit: ServerExit): Promise<void> {
     if (child !== this.process) {
       return;
     }
+    clearInterval(this.healthTimer);
     this.exited = true;
     this.pid = null;
     this.readySince = null;
@@ -182,13 +240,12 @@ export class TenantRunner {
     this.logger.warn({ pid: child.pid, code: exit.code, signal: exit.signal }, 'server exited');
     if (decision.action === 'fail') {
       const tail = await readLogTail(this.spec.logFile, FAILED_LOG_LINES);
-      this.error =
-        `exited ${decision.crashes} times within ${this.options.policy.crashWindowMs / 1000} s; ` +
-        `last exit ${describeExit(exit)}; see ${this.spec.logFile}` +
-        (tail.length > 0 ? `; last log lines:\n${tail.join('\n')}` : '');
       this.logger.error({ crashes: decision.crashes, code: exit.code, signal: exit.signal }, 'server failed; not restarting');
-      this.setState('failed');
-      this.settle(false);
+      this.markFailed(
+        `exited ${decision.crashes} times within ${this.options.policy.crashWindowMs / 1000} s; ` +
+          `last exit ${describeExit(exit)}; see ${this.spec.logFile}` +
+          (tail.length > 0 ? `; last log lines:\n${tail.join('\n')}` : ''),
+      );
       return;
     }
 
@@ -196,6 +253,14 @@ export class TenantRunner {
     this.setState('restarting');
     this.logger.info({ delayMs: decision.delayMs, attempt: decision.attempt }, 'restarting server');
     this.restartTimer = setTimeout(() => void this.launch(), decision.delayMs);
+  }
+
+  /** Puts the tenant in state `failed` with a reason; only `restart` or a reload starts it again. */
+  markFailed(reason: string): void {
+    this.error = reason;
+    this.pid = null;
+    this.setState('failed');
+    this.settle(false);
   }
 
   private setState(state: TenantState): void {

@@ -41,7 +41,9 @@ export interface Workspace {
 export async function makeWorkspace(extraYaml = ''): Promise<Workspace> {
   const dir = await mkdtemp(join(tmpdir(), 'minio-tenants-'));
   const portsFrom = 20_000 + Math.floor(Math.random() * 200) * 200;
-  const proxyPort = await getPort({ port: portNumbers(40_000, 49_999) });
+  // A random start, because parallel test workers would all get the first free port of a range.
+  const proxyStart = 40_000 + Math.floor(Math.random() * 9_000);
+  const proxyPort = await getPort({ port: portNumbers(proxyStart, proxyStart + 999) });
   const configFile = join(dir, 'tenants.yaml');
   await writeFile(
     configFile,

@@ -1,0 +1,27 @@
+import { TenantsError } from '../errors.js';
+import { notifySupervisor } from '../state/notify-supervisor.js';
+import type { StatePaths } from '../state/paths.js';
+import { printWarning } from './output.js';
+
+/**
+ * Tells a running supervisor about a change that `add` or `remove` already saved. A failure
+ * here does not undo the change, so it is a warning with the command that applies it later.
+ */
+export async function applyToRunningSupervisor(paths: StatePaths): Promise<void> {
+  try {
+    const summary = await notifySupervisor(paths);
+    if (summary !== undefined) {
+      const parts = [
+        summary.added.length > 0 ? `started ${summary.added.join(', ')}` : '',
+        summary.removed.length > 0 ? `stopped ${summary.removed.join(', ')}` : '',
+        summary.restarted.length > 0 ? `restarted ${summary.restarted.join(', ')}` : '',
+      ].filter((part) => part !== '');
+      process.stderr.write(`running supervisor: ${parts.join('; ') || 'nothing to change'}\n`);
+    }
+  } catch (error) {
+    if (!(error instanceof TenantsError)) {
+      throw error;
+    }
+    printWarning(`the change is saved, but the running supervisor did not apply it: ${error.message}; run "minio-tenants reload"`);
+  }
+}
