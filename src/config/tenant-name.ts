@@ -5,6 +5,9 @@ export const TENANT_NAME_RULE = 'lowercase letters, digits and hyphens, 1 to 63 
 
 const TENANT_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** `logs/supervisor.log` is the supervisor's own log, and `logs supervisor` prints it. */
+const RESERVED_NAMES = new Set(['supervisor']);
+
 /** Returns why `name` is not a valid tenant name, or undefined when it is valid. */
 export function tenantNameProblem(name: string): string | undefined {
   if (name.length === 0) {
@@ -18,6 +21,9 @@ export function tenantNameProblem(name: string): string | undefined {
   }
   if (!TENANT_NAME_PATTERN.test(name)) {
     return 'the name contains a character other than a lowercase letter, a digit or a hyphen';
+  }
+  if (RESERVED_NAMES.has(name)) {
+    return `the name ${JSON.stringify(name)} is reserved for the supervisor's own log`;
   }
   return undefined;
 }

@@ -11,7 +11,8 @@ import { stopOrphanedServers } from './orphans.js';
 import { spawnServer } from './spawn-server.js';
 import { Supervisor, type ReloadSummary, type TenantStartResult } from './supervisor.js';
 import { acquireSupervisorLock } from './supervisor-lock.js';
-import { loadTenantSpecs } from './tenant-specs.js';
+import { loadTenantSpecs, supervisorLogFile } from './tenant-specs.js';
+import { LogRotator } from './log-rotation.js';
 
 /** How long a graceful proxy close waits for requests in flight before dropping them. */
 const PROXY_CLOSE_TIMEOUT_MS = 5_000;
@@ -61,6 +62,13 @@ export async function startSupervisor(config: Config, options: StartSupervisorOp
     logger.info({ listen: proxy.address }, 'proxy started');
     const reload = serialize(() => reloadFromDisk(config, paths, running, logger));
     control = await startControlServer(paths.controlSocket, { reload, restart: (name) => running.restartTenant(name) }, logger);
+    const rotator = new LogRotator({
+      files: () => [supervisorLogFile(paths), ...running.tenantNames().map((name) => paths.log(name))],
+      maxBytes: config.logs.maxBytes,
+      keep: config.logs.keep,
+      logger,
+    });
+    rotator.start();
     const results = await running.start(options.onTenantSettled);
 
     const startedProxy = proxy;
@@ -71,6 +79,7 @@ export async function startSupervisor(config: Config, options: StartSupervisorOp
       results,
       reload,
       shutdown: async () => {
+        rotator.stop();
         await startedControl.close();
         await closeProxy(startedProxy);
         await running.stop();

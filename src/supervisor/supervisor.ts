@@ -160,6 +160,10 @@ export class Supervisor {
     return summary;
   }
 
+  tenantNames(): string[] {
+    return [...this.tenants.keys()];
+  }
+
   status(): RuntimeStatus {
     return {
       version: 1,

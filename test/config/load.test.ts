@@ -36,6 +36,18 @@ describe('loadConfig', () => {
       server: { command: 'minio', args: [], env: {}, flavor: 'auto' },
       proxy: { listen: '127.0.0.1:9000', publicUrl: 'http://127.0.0.1:9000' },
       ports: { from: 9001, to: 9999 },
+      supervisor: {
+        readyTimeoutMs: 30_000,
+        stopTimeoutMs: 10_000,
+        healthIntervalMs: 5_000,
+        unhealthyAfterMs: 15_000,
+        restartDelayMs: 250,
+        maxRestartDelayMs: 30_000,
+        stableAfterMs: 60_000,
+        maxCrashes: 5,
+        crashWindowMs: 60_000,
+      },
+      logs: { maxBytes: 10 * 1024 * 1024, keep: 3 },
       tenants: [],
     });
   });

@@ -17,6 +17,7 @@ describe('tenantNameProblem', () => {
     ['al ice', 'lowercase'],
     ['ålice', 'lowercase'],
     ['../x', 'lowercase'],
+    ['supervisor', 'reserved'],
   ])('rejects %j', (name, fragment) => {
     expect(tenantNameProblem(name)).toContain(fragment);
   });

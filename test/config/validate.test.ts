@@ -25,7 +25,7 @@ describe('parseConfigText', () => {
     {
       title: 'unknown top-level key',
       yaml: '# comment\nstateDri: x\n',
-      fragments: ['tenants.yaml:2: unknown key "stateDri" in the top level', 'stateDir, dataDir, server, proxy, ports, tenants'],
+      fragments: ['tenants.yaml:2: unknown key "stateDri" in the top level', 'stateDir, dataDir, server, proxy, ports, supervisor, logs, tenants'],
     },
     { title: 'unknown server key', yaml: 'server:\n  cmd: minio\n', fragments: ['tenants.yaml:2: unknown key "cmd" in server', 'command, args, env, flavor'] },
     { title: 'unclosed flow mapping', yaml: 'tenants:\n  alice: {port: 1\n', fragments: ['tenants.yaml:3: invalid YAML'] },
