@@ -121,6 +121,21 @@ describe('proxy unavailable tenants', () => {
     expect(logged?.code).toBe('ECONNREFUSED');
   });
 
+  it('answers 504 when the upstream stays silent', async () => {
+    // Reads and discards the request, so that it notices when the proxy closes the connection.
+    const silent = net.createServer((socket) => socket.on('error', () => undefined).resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanup.add(() => closeServer(silent));
+    const upstreamUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const { proxy } = await startTestProxy(cleanup, [route('a', upstreamUrl, [KEY])], { limits: { upstreamIdleTimeoutMs: 300 } });
+
+    const response = await send(proxy.url, { path: '/b/k', headers: ['Authorization', sigV4(KEY)] });
+
+    expect(response.status).toBe(504);
+    expect(s3ErrorCode(response.body)).toBe('GatewayTimeout');
+    expect(response.headers['retry-after']).toBeUndefined();
+  });
+
   it('sends headers only for HEAD', async () => {
     const port = await closedPort();
     const { proxy } = await startTestProxy(cleanup, [route('a', `http://127.0.0.1:${port}`, [KEY])]);
