@@ -104,8 +104,10 @@ export class RoutesReloader {
 
   private async pollOnce(): Promise<void> {
     const signature = await statSignature(this.options.file);
-    if (signature !== this.signature) {
-      this.scheduleReload();
+    if (signature !== this.signature && !this.stopped) {
+      // The poll interval already spaces loads out, so no debounce is needed.
+      clearTimeout(this.debounceTimer);
+      this.reload().catch(() => undefined);
     }
   }
 

@@ -133,6 +133,20 @@ describe('proxy routing table reload', () => {
     expect(await upstreamOf(proxy.url, '/b/k')).toBe('second');
   });
 
+  it('reloads by the stat poll alone', async () => {
+    const first = await startEchoUpstream('first', cleanup);
+    const second = await startEchoUpstream('second', cleanup);
+    // A debounce of an hour keeps watcher events from loading anything during the test.
+    const { proxy, routesFile, logs } = await startTestProxy(cleanup, [route('a', first.url, [KEY])], {
+      limits: { reloadDebounceMs: 3_600_000, reloadPollIntervalMs: 50 },
+    });
+
+    await writeRoutesFile(routesFile, [route('a', second.url, [KEY])]);
+    await waitFor(() => countLogs(logs, 'routing table loaded') === 2, 'the poll to load the new table');
+
+    expect(await upstreamOf(proxy.url, '/b/k')).toBe('second');
+  });
+
   it('rejects an invalid table at start', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'proxy-test-'));
     cleanup.add(() => rm(dir, { recursive: true, force: true }));
