@@ -1,0 +1,182 @@
+import { appendFile, readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { CreateBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listProcesses, servesDataDir } from '../../src/supervisor/orphans.js';
+import { isAlive } from '../../src/supervisor/process-info.js';
+import { makeWorkspace, type Workspace } from '../helpers/cli.js';
+import { PidTracker, addTenants, cli, rowOf, s3ClientFor, statusOf, supervisorLog, waitForStatus } from '../helpers/tenants.js';
+
+const workspaces: Workspace[] = [];
+const trackers = new Map<Workspace, PidTracker>();
+let blocker: Server | undefined;
+
+async function setUp(extraYaml = ''): Promise<{ ws: Workspace; pids: PidTracker }> {
+  const ws = await makeWorkspace(extraYaml);
+  const pids = new PidTracker();
+  workspaces.push(ws);
+  trackers.set(ws, pids);
+  return { ws, pids };
+}
+
+afterEach(async () => {
+  for (const ws of workspaces.splice(0)) {
+    await trackers.get(ws)?.cleanup(ws);
+    await ws.cleanup();
+  }
+  await new Promise((resolve) => (blocker === undefined ? resolve(undefined) : blocker.close(resolve)));
+  blocker = undefined;
+}, 60_000);
+
+describe('supervisor with live changes', () => {
+  it('stops the servers of a supervisor killed with SIGKILL and keeps ports and objects', async () => {
+    const { ws, pids } = await setUp();
+    const tenants = await addTenants(ws, ['alice', 'bob']);
+    expect((await cli(ws, ['up', '--detach'])).exitCode).toBe(0);
+    const before = await statusOf(ws);
+    pids.remember(before);
+    const s3 = s3ClientFor(ws, tenants.get('alice')!);
+    await s3.send(new CreateBucketCommand({ Bucket: 'survives' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'survives', Key: 'a', Body: 'kept' }));
+
+    process.kill(before.supervisor.pid!, 'SIGKILL');
+    const oldServerPids = before.tenants.map((row) => row.pid!);
+    // The servers outlive their supervisor: this is the orphan case that up must handle.
+    expect(oldServerPids.every((pid) => isAlive(pid))).toBe(true);
+
+    const up = await cli(ws, ['up', '--detach']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const after = await statusOf(ws);
+    pids.remember(after);
+    for (const pid of oldServerPids) {
+      expect(isAlive(pid), `old server ${pid}`).toBe(false);
+    }
+    for (const name of ['alice', 'bob']) {
+      expect(rowOf(after, name).state).toBe('running');
+      expect(rowOf(after, name).port).toBe(rowOf(before, name).port);
+      const dataDir = join(ws.dir, 'data', name);
+      const servers = (await listProcesses()).filter((candidate) => servesDataDir(candidate.argv, dataDir));
+      expect(servers.map((server) => server.pid)).toEqual([rowOf(after, name).pid]);
+    }
+    const log = await supervisorLog(ws);
+    expect(log.filter((line) => line.msg === 'stopping server left running by a previous supervisor')).toHaveLength(2);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'survives' }));
+    expect(listed.Contents?.map((entry) => entry.Key)).toEqual(['a']);
+    s3.destroy();
+  });
+
+  it('moves a tenant whose port another program took before up', async () => {
+    const { ws, pids } = await setUp();
+    const tenants = await addTenants(ws, ['alice', 'bob']);
+    const takenPort = tenants.get('alice')!.port;
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker!.listen(takenPort, '127.0.0.1', resolve));
+
+    expect((await cli(ws, ['up', '--detach'])).exitCode).toBe(0);
+    const status = await statusOf(ws);
+    pids.remember(status);
+    const moved = rowOf(status, 'alice');
+    expect(moved.state).toBe('running');
+    expect(moved.port).not.toBe(takenPort);
+    expect(rowOf(status, 'bob').port).toBe(tenants.get('bob')!.port);
+
+    const routes = JSON.parse(await readFile(join(ws.dir, '.minio-tenants', 'routes.json'), 'utf8')) as { tenants: Array<{ name: string; upstream: string }> };
+    expect(routes.tenants.find((route) => route.name === 'alice')?.upstream).toBe(`http://127.0.0.1:${moved.port}`);
+    const ledger = JSON.parse(await readFile(join(ws.dir, '.minio-tenants', 'ports.json'), 'utf8')) as { tenants: Record<string, { port: number }> };
+    expect(ledger.tenants.alice?.port).toBe(moved.port);
+    const log = await supervisorLog(ws);
+    expect(log.some((line) => line.msg === 'port in use by another program; tenant moved to a new port' && line.fromPort === takenPort && line.toPort === moved.port)).toBe(true);
+
+    const s3 = s3ClientFor(ws, tenants.get('alice')!);
+    await s3.send(new CreateBucketCommand({ Bucket: 'reachable' }));
+    const buckets = await s3.send(new ListBucketsCommand({}));
+    expect(buckets.Buckets?.map((bucket) => bucket.Name)).toEqual(['reachable']);
+    s3.destroy();
+  });
+
+  it('applies add, remove, reload and restart without restarting other tenants', async () => {
+    const { ws, pids } = await setUp();
+    const tenants = await addTenants(ws, ['alice', 'bob']);
+    expect((await cli(ws, ['up', '--detach'])).exitCode).toBe(0);
+    const before = await statusOf(ws);
+    pids.remember(before);
+    const alicePid = rowOf(before, 'alice').pid;
+    const bobPid = rowOf(before, 'bob').pid!;
+
+    const added = await cli(ws, ['add', 'carol', '--json']);
+    expect(added.exitCode, added.stderr).toBe(0);
+    expect(added.stderr).toContain('running supervisor: started carol');
+    const carol = JSON.parse(added.stdout) as { accessKey: string; secretKey: string; name: string; endpoint: string; port: number };
+    const withCarol = await statusOf(ws);
+    pids.remember(withCarol);
+    expect(rowOf(withCarol, 'carol').state).toBe('running');
+    expect(rowOf(withCarol, 'alice').pid).toBe(alicePid);
+    expect(rowOf(withCarol, 'bob').pid).toBe(bobPid);
+    const s3 = s3ClientFor(ws, carol);
+    await s3.send(new CreateBucketCommand({ Bucket: 'carols' }));
+    s3.destroy();
+
+    const removed = await cli(ws, ['remove', 'bob']);
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    const withoutBob = await statusOf(ws);
+    expect(withoutBob.tenants.map((row) => row.name)).toEqual(['alice', 'carol']);
+    expect(isAlive(bobPid)).toBe(false);
+    expect(rowOf(withoutBob, 'alice').pid).toBe(alicePid);
+    expect(rowOf(withoutBob, 'carol').pid).toBe(rowOf(withCarol, 'carol').pid);
+    const bobClient = s3ClientFor(ws, tenants.get('bob')!);
+    await expect(bobClient.send(new ListBucketsCommand({}))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' });
+    bobClient.destroy();
+
+    // A tenant written into tenants.yaml by hand gets ports and credentials on reload.
+    await appendFile(ws.configFile, '  dave:\n');
+    const reload = await cli(ws, ['reload', '--json']);
+    expect(reload.exitCode, reload.stderr).toBe(0);
+    expect(JSON.parse(reload.stdout)).toMatchObject({ added: ['dave'], removed: [], restarted: [] });
+    const withDave = await statusOf(ws);
+    pids.remember(withDave);
+    expect(rowOf(withDave, 'dave').state).toBe('running');
+    expect((await cli(ws, ['creds', 'dave', '--json'])).exitCode).toBe(0);
+    expect(rowOf(withDave, 'alice').pid).toBe(alicePid);
+
+    const restart = await cli(ws, ['restart', 'alice']);
+    expect(restart.exitCode, restart.stderr).toBe(0);
+    const restarted = await statusOf(ws);
+    pids.remember(restarted);
+    expect(rowOf(restarted, 'alice').pid).not.toBe(alicePid);
+    expect(rowOf(restarted, 'carol').pid).toBe(rowOf(withCarol, 'carol').pid);
+    expect(rowOf(restarted, 'dave').pid).toBe(rowOf(withDave, 'dave').pid);
+  });
+
+  it('reloads tenants.yaml on SIGHUP', async () => {
+    const { ws, pids } = await setUp();
+    await addTenants(ws, ['alice']);
+    expect((await cli(ws, ['up', '--detach'])).exitCode).toBe(0);
+    const before = await statusOf(ws);
+    pids.remember(before);
+    await appendFile(ws.configFile, '  erin:\n');
+    process.kill(before.supervisor.pid!, 'SIGHUP');
+    const after = await waitForStatus(ws, (status) => status.tenants.some((row) => row.name === 'erin' && row.state === 'running'));
+    pids.remember(after);
+    expect(rowOf(after, 'erin').state).toBe('running');
+    expect(rowOf(after, 'alice').pid).toBe(rowOf(before, 'alice').pid);
+  });
+
+  it('refuses to run a second server on a data directory another supervisor uses', async () => {
+    const first = await setUp();
+    await addTenants(first.ws, ['alice']);
+    expect((await cli(first.ws, ['up', '--detach'])).exitCode).toBe(0);
+    first.pids.remember(await statusOf(first.ws));
+
+    const sharedDir = join(first.ws.dir, 'data', 'alice');
+    const second = await setUp(`tenants:\n  intruder:\n    dataDir: ${sharedDir}\n`);
+    const up = await cli(second.ws, ['up', '--detach']);
+    expect(up.exitCode).toBe(1);
+    const status = await statusOf(second.ws);
+    second.pids.remember(status);
+    expect(rowOf(status, 'intruder').state).toBe('failed');
+    expect(rowOf(status, 'intruder').error).toMatch(/in use/);
+    const servers = (await listProcesses()).filter((candidate) => servesDataDir(candidate.argv, sharedDir));
+    expect(servers).toHaveLength(1);
+  });
+});
