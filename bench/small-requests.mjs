@@ -10,7 +10,7 @@
 //   npm run bench:small     (BENCH_DURATION_S: seconds per run, default 3; BENCH_ROUNDS: default 3)
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startDevServer, startStaticBackend } from './lib/backends.mjs';
-import { fixed, machineLine, printTable, verdict } from './lib/report.mjs';
+import { fixed, machineLine, printTable, processTreeTicks, TICKS_PER_SECOND, verdict } from './lib/report.mjs';
 import { runBenchmark, stopProcess } from './lib/processes.mjs';
 import { presignUrl, s3Client } from './lib/s3.mjs';
 import { sigV4ShapedHeaders } from './lib/signed-request.mjs';
@@ -81,7 +81,12 @@ async function runRounds(results, phase, load, metric) {
   const runs = results.map(() => []);
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const [i, result] of results.entries()) {
-      runs[i].push(await runWrk({ ...result.request, ...load }));
+      const pids = result.target.pids;
+      const ticksBefore = await processTreeTicks(pids);
+      const run = await runWrk({ ...result.request, ...load });
+      // CPU time of the target's own processes per request; 0 for the direct connection.
+      run.cpuUsPerRequest = (((await processTreeTicks(pids)) - ticksBefore) * 1e6) / TICKS_PER_SECOND / run.requests;
+      runs[i].push(run);
     }
   }
   for (const [i, result] of results.entries()) {
@@ -96,11 +101,12 @@ function printResults(title, { results, pacedRate, delayMs }) {
   printTable(
     `${title}: peak with ${PEAK_CONNECTIONS} connections, and paced at about ${fixed(pacedRate)} req/s ` +
       `(${PACED_CONNECTIONS} connections, ${delayMs} ms pause after each response)`,
-    ['target', 'peak req/s', 'vs nginx', 'p50 ms', 'p99 ms', 'paced req/s', 'paced p50 ms', 'paced p99 ms', 'p99 added ms'],
+    ['target', 'peak req/s', 'vs nginx', 'CPU µs/req', 'p50 ms', 'p99 ms', 'paced req/s', 'paced p50 ms', 'paced p99 ms', 'p99 added ms'],
     results.map(({ target, peak, paced }) => [
       target.name,
       fixed(peak.requestsPerSecond),
       fixed(peak.requestsPerSecond / nginx.peak.requestsPerSecond, 2),
+      target.name === 'direct' ? '-' : fixed(peak.cpuUsPerRequest, 1),
       fixed(peak.p50Ms, 2),
       fixed(peak.p99Ms, 2),
       fixed(paced.requestsPerSecond),
@@ -120,7 +126,16 @@ function targetChecks(backendName, { results }) {
     const ratio = proxy.peak.requestsPerSecond / nginx.peak.requestsPerSecond;
     checks.push([`${proxy.target.name}, ${backendName}: req/s vs nginx`, fixed(ratio, 2), '>= 0.80', verdict(ratio >= 0.8)]);
   }
-  const added = by('tenants proxy').paced.p99Ms - direct.paced.p99Ms;
+  const single = by('tenants proxy');
+  // Cores the proxy would need for 0.8 of nginx's rate at its measured CPU cost per request.
+  const coresNeeded = (0.8 * nginx.peak.requestsPerSecond * single.peak.cpuUsPerRequest) / 1e6;
+  checks.push([
+    `tenants proxy, ${backendName}: cores for 0.8 of nginx (${fixed(0.8 * nginx.peak.requestsPerSecond)} req/s)`,
+    `${fixed(coresNeeded, 1)} cores at ${fixed(single.peak.cpuUsPerRequest, 1)} µs/req`,
+    'estimate',
+    '-',
+  ]);
+  const added = single.paced.p99Ms - direct.paced.p99Ms;
   checks.push([`tenants proxy, ${backendName}: p99 added at half load`, `${fixed(added, 3)} ms`, '< 1 ms', verdict(added < 1)]);
   return checks;
 }

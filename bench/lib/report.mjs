@@ -33,6 +33,25 @@ export async function rssMiB(pid) {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
 }
 
+/** CPU time of `pids` and their child processes (such as nginx workers), in clock ticks. */
+export async function processTreeTicks(pids) {
+  let total = 0;
+  for (const pid of pids) {
+    total += await cpuTicks(pid);
+    let children = '';
+    try {
+      children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+    } catch {
+      // pgrep exits 1 when the process has no children.
+    }
+    for (const child of children.split('\n').filter(Boolean)) total += await cpuTicks(Number(child));
+  }
+  return total;
+}
+
+/** Clock ticks per second of /proc/PID/stat (USER_HZ), which is 100 on Linux. */
+export const TICKS_PER_SECOND = 100;
+
 /** User plus system CPU time of a process in clock ticks, from /proc/PID/stat. */
 export async function cpuTicks(pid) {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
