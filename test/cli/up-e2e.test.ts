@@ -104,9 +104,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Stop whatever is still running, then check by pid that nothing is left.
-  if (supervisorPid !== null && isAlive(supervisorPid)) {
-    await cli(['down']);
-  }
+  await cli(['down']);
   for (const pid of [supervisorPid, ...serverPids]) {
     if (pid !== null && isAlive(pid)) {
       process.kill(pid, 'SIGKILL');
