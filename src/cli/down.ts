@@ -13,7 +13,7 @@ const PROXY_DRAIN_ALLOWANCE_MS = 10_000;
 export function registerDown(program: Command): void {
   program
     .command('down')
-    .description('stop the running supervisor, its proxy and every tenant server, and wait until they are gone')
+    .description('Stop the running supervisor, its proxy and every tenant server, and wait until they are gone')
     .action(async (_options: unknown, command: Command) => {
       const config = await loadConfig(configPathOf(command));
       const paths = statePaths(config.stateDir);

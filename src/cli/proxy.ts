@@ -6,7 +6,7 @@ import { startProxy } from '../proxy/server.js';
 export function registerProxy(program: Command): void {
   program
     .command('proxy')
-    .description('run only the routing proxy, reading an existing routing table')
+    .description('Run only the routing proxy, reading an existing routing table')
     .requiredOption('--routes <file>', 'routing table to read, such as .minio-tenants/routes.json; reloaded when it changes')
     .option('--listen <address>', 'host:port to listen on', '127.0.0.1:9000')
     .action(async (options: { routes: string; listen: string }) => {

@@ -10,7 +10,7 @@ import { configPathOf, printJson } from './output.js';
 export function registerRestart(program: Command): void {
   program
     .command('restart')
-    .description("restart one tenant's server through the running supervisor; also clears the failed state")
+    .description("Restart one tenant's server through the running supervisor; also clears the failed state")
     .argument('<name>', 'tenant to restart')
     .option('--json', 'print the result as JSON')
     .action(async (name: string, options: { json?: boolean }, command: Command) => {
@@ -30,7 +30,7 @@ export function registerRestart(program: Command): void {
 export function registerReload(program: Command): void {
   program
     .command('reload')
-    .description('apply an edited tenants.yaml to the running supervisor: start added tenants, stop removed ones, restart changed ones')
+    .description('Apply an edited tenants.yaml to the running supervisor: start added tenants, stop removed ones, restart changed ones')
     .option('--json', 'print what changed as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const paths = await runningSupervisorPaths(command);

@@ -9,7 +9,7 @@ import { readRuntimeStatus, type ExitInfo } from '../state/runtime-status.js';
 import { findRunningSupervisor } from '../supervisor/supervisor-lock.js';
 import { colors, configPathOf, printJson } from './output.js';
 
-/** One tenant in `status --json`. The shape is documented in docs/configuration.md and kept stable. */
+/** One tenant in `status --json`. docs/commands.md documents the shape, which stays stable. */
 export interface TenantStatusRow {
   name: string;
   state: TenantState;
@@ -33,7 +33,7 @@ export interface StatusReport {
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('show every tenant with its state, pid, port, uptime, restarts and access key')
+    .description('Show every tenant with its state, pid, port, uptime, restarts and access key')
     .option('--json', 'print the report as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const config = await loadConfig(configPathOf(command));

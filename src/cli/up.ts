@@ -25,7 +25,7 @@ type DetachMessage =
 export function registerUp(program: Command): void {
   program
     .command('up')
-    .description('start every tenant server and the proxy, and restart servers that exit')
+    .description('Start every tenant server and the proxy, and restart servers that exit')
     .option('-d, --detach', 'return once every tenant is ready and keep the supervisor running in the background')
     .addOption(new Option('--supervisor-child', 'run as the background supervisor of "up --detach"').hideHelp())
     .action(async (options: { detach?: boolean; supervisorChild?: boolean }, command: Command) => {

@@ -34,7 +34,7 @@ export interface StartSupervisorOptions {
 }
 
 /**
- * The `up` sequence: take the state-directory lock, choose the engine, stop servers that
+ * Runs the `up` sequence: take the state-directory lock, choose the engine, stop servers that
  * a killed supervisor left behind, load the tenants, start the proxy and the control
  * socket, then every server. On a failure before the servers run, whatever was started is
  * stopped again and the lock released.
@@ -97,9 +97,9 @@ export async function startSupervisor(config: Config, options: StartSupervisorOp
 }
 
 /**
- * Applies an edited tenants.yaml. Settings that the running proxy or supervisor were built
- * from (listen address, state directory, server command) need a restart of `up`; a change
- * to them is logged and otherwise ignored.
+ * Applies an edited tenants.yaml. The running proxy and supervisor were built from the
+ * listen address, state directory and server command, so a change to those is logged and
+ * takes effect only at the next `up`.
  */
 async function reloadFromDisk(started: Config, paths: StatePaths, supervisor: Supervisor, logger: Logger): Promise<ReloadSummary> {
   const config = await loadConfig(started.file);

@@ -35,7 +35,7 @@ export interface TenantStartResult {
   error: string | null;
 }
 
-/** What a reload changed, by tenant name. */
+/** Names of the tenants that a reload added, removed, restarted or left running. */
 export interface ReloadSummary {
   added: string[];
   removed: string[];
@@ -276,7 +276,7 @@ export class Supervisor {
   }
 }
 
-/** A tenant restarts on reload when anything its server was launched with changed. */
+/** Decides whether a reload restarts a tenant: when anything its server was launched with changed. */
 function needsRestart(current: TenantSpec, next: TenantSpec): boolean {
   return (
     current.port !== next.port ||

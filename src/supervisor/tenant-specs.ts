@@ -74,7 +74,7 @@ function assertUniqueAccessKeys(specs: TenantSpec[]): void {
   }
 }
 
-/** The supervisor's own structured log. */
+/** Returns the path of the supervisor's own structured log. */
 export function supervisorLogFile(paths: StatePaths): string {
   return join(paths.logs, 'supervisor.log');
 }
