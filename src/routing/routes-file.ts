@@ -1,5 +1,6 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { TenantsError } from '../errors.js';
+import { writeFileAtomic } from '../state/atomic-file.js';
 
 /** Lifecycle state of a tenant's server, as `status` shows it and the proxy reads it. */
 export type TenantState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
@@ -31,9 +32,7 @@ export const ROUTES_FORMAT_VERSION = 1;
 /** Writes the table atomically: a temporary file in the same directory, then rename. */
 export async function writeRoutesFile(file: string, tenants: RouteEntry[]): Promise<void> {
   const table: RoutesTable = { version: ROUTES_FORMAT_VERSION, generatedAt: new Date().toISOString(), tenants };
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(table, null, 2)}\n`, { mode: 0o644 });
-  await rename(temporary, file);
+  await writeFileAtomic(file, `${JSON.stringify(table, null, 2)}\n`, 0o644);
 }
 
 export async function readRoutesFile(file: string): Promise<RoutesTable> {

@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-file.js';
 import type { TenantState } from '../routing/routes-file.js';
 import type { EngineKind } from '../supervisor/engine.js';
 
@@ -36,9 +37,7 @@ export interface RuntimeStatus {
 }
 
 export async function writeRuntimeStatus(file: string, status: RuntimeStatus): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644 });
-  await rename(temporary, file);
+  await writeFileAtomic(file, `${JSON.stringify(status, null, 2)}\n`, 0o644);
 }
 
 /** Returns undefined when there is no status file or it cannot be parsed (a supervisor never ran). */
