@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { TenantsError } from '../errors.js';
 import { printError } from './output.js';
@@ -15,6 +16,7 @@ import { registerLogs } from './logs.js';
 export function buildProgram(): Command {
   const program = new Command('minio-tenants')
     .description('Run one MinIO server per tenant behind a proxy that routes S3 requests by access key')
+    .version(packageVersion(), '-V, --version', 'print the minio-tenants version')
     .option('-c, --config <file>', 'tenants.yaml to use (default: $MINIO_TENANTS_CONFIG, else ./tenants.yaml)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -30,6 +32,11 @@ export function buildProgram(): Command {
   registerProxy(program);
   registerLogs(program);
   return program;
+}
+
+function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('../../package.json') as { version: string }).version;
 }
 
 /** CLI entry point: runs the command and funnels every error to one message and exit code. */

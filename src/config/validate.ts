@@ -138,6 +138,10 @@ function describeSchemaError(error: ErrorObject): ConfigIssue {
       return { path: [...path, key], message: `unknown key ${JSON.stringify(key)} in ${where}; expected one of ${known.join(', ')}` };
     }
     case 'type': {
+      const { pattern } = error.parentSchema as { pattern?: string };
+      if (pattern !== undefined) {
+        return { path, message: `${where} must be ${describePattern(pattern)}, got ${describeValue(error.data)}` };
+      }
       const types = ([] as string[]).concat((error.params as { type: string | string[] }).type);
       const expected = types.filter((type) => type !== 'null').map(describeType).join(' or ');
       const hint = types.includes('string') ? ' (quote the value to make it a string)' : '';
@@ -149,9 +153,8 @@ function describeSchemaError(error: ErrorObject): ConfigIssue {
       return { path, message: `${where} must be an integer from ${schema.minimum} to ${schema.maximum}, got ${describeValue(error.data)}` };
     }
     case 'pattern': {
-      const isSize = (error.parentSchema as { pattern: string }).pattern === SIZE_PATTERN;
-      const example = isSize ? 'a size such as 512KiB, 10MiB or 1GiB' : 'a duration such as 250ms, 30s, 5m or 1h';
-      return { path, message: `${where} must be ${example}, got ${describeValue(error.data)}` };
+      const { pattern } = error.parentSchema as { pattern: string };
+      return { path, message: `${where} must be ${describePattern(pattern)}, got ${describeValue(error.data)}` };
     }
     case 'minLength':
       return { path, message: `${where} must not be empty` };
@@ -167,6 +170,11 @@ function describeSchemaError(error: ErrorObject): ConfigIssue {
     default:
       return { path, message: `${where} ${error.message ?? 'is invalid'}` };
   }
+}
+
+/** Durations and sizes are the only strings with a pattern in the schema. */
+function describePattern(pattern: string): string {
+  return pattern === SIZE_PATTERN ? 'a size such as 512KiB, 10MiB or 1GiB' : 'a duration such as 250ms, 30s, 5m or 1h';
 }
 
 function describeType(type: string): string {
