@@ -11,6 +11,7 @@ import { registerDown } from './down.js';
 import { registerProxy } from './proxy.js';
 import { registerReload, registerRestart } from './restart.js';
 import { registerLogs } from './logs.js';
+import { registerPresign } from './presign.js';
 
 /** Builds the command tree. Every command module adds itself with a `register*` function. */
 export function buildProgram(): Command {
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerReload(program);
   registerProxy(program);
   registerLogs(program);
+  registerPresign(program);
   return program;
 }
 
