@@ -1,0 +1,165 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { access, constants, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { execa } from 'execa';
+import { expect } from 'vitest';
+import { makeWorkspace, type Workspace } from '../../helpers/cli.js';
+import { addTenants, cli, PidTracker, rowOf, statusOf, type AddedTenant } from '../../helpers/tenants.js';
+
+/**
+ * Two tenants, alice and bob, brought up with the real CLI. Client tests run one scenario
+ * against the proxy and against alice's own server and compare what the client saw.
+ */
+export interface TenantPair {
+  workspace: Workspace;
+  alice: AddedTenant;
+  bob: AddedTenant;
+  proxyEndpoint: string;
+  /** alice's own server, bypassing the proxy. */
+  aliceDirectEndpoint: string;
+  /** Scratch directory for files, tool configurations and HOME. */
+  scratchDir: string;
+  pids: PidTracker;
+}
+
+export interface Target {
+  /** `proxy` or `direct`; also part of bucket names, so the two runs never share a bucket. */
+  label: 'proxy' | 'direct';
+  endpoint: string;
+}
+
+export async function startTenantPair(): Promise<TenantPair> {
+  const workspace = await makeWorkspace();
+  const pids = new PidTracker();
+  const tenants = await addTenants(workspace, ['alice', 'bob']);
+
+  const up = await cli(workspace, ['up', '--detach']);
+  expect(up.exitCode, up.stderr).toBe(0);
+  const status = await statusOf(workspace);
+  pids.remember(status);
+  const aliceRow = rowOf(status, 'alice');
+  expect(aliceRow.state).toBe('running');
+  expect(rowOf(status, 'bob').state).toBe('running');
+
+  return {
+    workspace,
+    alice: tenants.get('alice') as AddedTenant,
+    bob: tenants.get('bob') as AddedTenant,
+    proxyEndpoint: `http://127.0.0.1:${workspace.proxyPort}`,
+    aliceDirectEndpoint: `http://127.0.0.1:${aliceRow.port}`,
+    scratchDir: await mkdtemp(join(tmpdir(), 'minio-tenants-clients-')),
+    pids,
+  };
+}
+
+/** Runs `down`, kills any remembered pid still alive and deletes the temporary directories. */
+export async function stopTenantPair(pair: TenantPair | undefined): Promise<void> {
+  if (pair === undefined) {
+    return;
+  }
+  await pair.pids.cleanup(pair.workspace);
+  await pair.workspace.cleanup();
+  await rm(pair.scratchDir, { recursive: true, force: true });
+}
+
+export function targetsOf(pair: TenantPair): Target[] {
+  return [
+    { label: 'proxy', endpoint: pair.proxyEndpoint },
+    { label: 'direct', endpoint: pair.aliceDirectEndpoint },
+  ];
+}
+
+/** An SDK client with one attempt, so a failure through the proxy is not hidden by a retry. */
+export function s3ClientAt(endpoint: string, tenant: AddedTenant): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: tenant.accessKey, secretAccessKey: tenant.secretKey },
+    maxAttempts: 1,
+  });
+}
+
+/** Checks with the SDK on alice's own server what a client stored. */
+export async function listKeysDirect(pair: TenantPair, bucket: string): Promise<string[]> {
+  const client = s3ClientAt(pair.aliceDirectEndpoint, pair.alice);
+  const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+  client.destroy();
+  return (listed.Contents ?? []).map((entry) => entry.Key ?? '').sort();
+}
+
+export async function etagDirect(pair: TenantPair, bucket: string, key: string): Promise<string> {
+  const client = s3ClientAt(pair.aliceDirectEndpoint, pair.alice);
+  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  client.destroy();
+  return (head.ETag ?? '').replaceAll('"', '');
+}
+
+/** Bucket names that a tenant's own server lists, asked through the proxy with its keys. */
+export async function bucketsOf(pair: TenantPair, tenant: AddedTenant): Promise<string[]> {
+  const client = s3ClientAt(pair.proxyEndpoint, tenant);
+  const listed = await client.send(new ListBucketsCommand({}));
+  client.destroy();
+  return (listed.Buckets ?? []).map((bucket) => bucket.Name ?? '').sort();
+}
+
+export interface TestFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export async function writeRandomFile(dir: string, name: string, bytes: number): Promise<TestFile> {
+  const data = randomBytes(bytes);
+  const path = join(dir, name);
+  await writeFile(path, data);
+  return { path, bytes, sha256: sha256Of(data) };
+}
+
+export function sha256Of(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export async function sha256OfFile(path: string): Promise<string> {
+  return sha256Of(await readFile(path));
+}
+
+/** GETs a presigned URL with Node's fetch and returns the status and the body's sha256. */
+export async function fetchSha256(url: string): Promise<{ status: number; sha256: string }> {
+  const response = await fetch(url);
+  const body = new Uint8Array(await response.arrayBuffer());
+  return { status: response.status, sha256: sha256Of(body) };
+}
+
+/** Fails with the install command when a Debian package that the test drives is missing. */
+export async function assertExecutable(path: string, debianPackage: string): Promise<void> {
+  try {
+    await access(path, constants.X_OK);
+  } catch {
+    throw new Error(`${path} is missing; install it with "apt-get install -y ${debianPackage}" (.ci/run does this on CI)`);
+  }
+}
+
+export interface ToolResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a client tool with only the given environment: no inherited HTTP_PROXY, AWS
+ * profile or home directory can send it anywhere but the endpoint in the test.
+ * Secrets go in `env` or files, never in `args`.
+ */
+export async function runTool(file: string, args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<ToolResult> {
+  const result = await execa(file, args, {
+    env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', NO_PROXY: '*', no_proxy: '*', ...env },
+    extendEnv: false,
+    reject: false,
+    timeout: timeoutMs,
+    stdin: 'ignore',
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
