@@ -35,6 +35,7 @@ export function forwardRequest(
   headers: ScannedRequestHeaders,
   expectContinue: boolean,
   settings: ForwardSettings,
+  bodyPrefix?: readonly Buffer[],
 ): void {
   const exchange: Exchange = {
     req,
@@ -46,6 +47,7 @@ export function forwardRequest(
     upstreamReq: undefined,
     retryOnStaleSocket: !expectContinue && !hasBody(headers),
     settled: false,
+    bodyPrefix,
   };
 
   // A client that goes away mid-request or mid-response aborts the upstream request.
@@ -60,14 +62,25 @@ export function forwardRequest(
   sendUpstream(exchange, expectContinue, false);
 }
 
-/** Sends an S3 error for a request the proxy does not forward, with Retry-After for 503. */
+/**
+ * Sends an S3 error for a request the proxy does not forward, with Retry-After for 503.
+ * `closeConnection` is for requests whose body was not read: the connection closes
+ * after the error instead of reading the rest of the body.
+ */
 export function sendFailure(
   res: ServerResponse,
   failure: ProxyFailure,
   method: string | undefined,
   retryAfterSeconds: number,
+  closeConnection = false,
 ): void {
-  const headers = failure.retryAfter ? { 'Retry-After': String(retryAfterSeconds) } : undefined;
+  const headers: Record<string, string> = {};
+  if (failure.retryAfter) {
+    headers['Retry-After'] = String(retryAfterSeconds);
+  }
+  if (closeConnection) {
+    headers.Connection = 'close';
+  }
   sendS3Error(res, failure.error, { method, headers });
 }
 
@@ -106,10 +119,10 @@ function sendUpstream(exchange: Exchange, expectContinue: boolean, isRetry: bool
   } else if (expectContinue) {
     upstreamReq.once('continue', () => {
       res.writeContinue();
-      pipeRequestBody(req, upstreamReq, headers);
+      pipeRequestBody(req, upstreamReq, headers, exchange.bodyPrefix);
     });
   } else {
-    pipeRequestBody(req, upstreamReq, headers);
+    pipeRequestBody(req, upstreamReq, headers, exchange.bodyPrefix);
   }
 }
 
@@ -159,7 +172,16 @@ function onUpstreamError(exchange: Exchange, upstreamReq: ClientRequest, error: 
   failExchange(exchange, upstreamReq, error);
 }
 
-function pipeRequestBody(req: IncomingMessage, upstreamReq: ClientRequest, headers: ScannedRequestHeaders): void {
+/** Streams the request body upstream, after `bodyPrefix`, the bytes already read from `req`. */
+function pipeRequestBody(
+  req: IncomingMessage,
+  upstreamReq: ClientRequest,
+  headers: ScannedRequestHeaders,
+  bodyPrefix: readonly Buffer[] | undefined,
+): void {
+  for (const chunk of bodyPrefix ?? []) {
+    upstreamReq.write(chunk);
+  }
   if (headers.hasTransferEncoding) {
     // Registered before pipe(), so the trailers are added before pipe() ends the request.
     req.once('end', () => {
@@ -184,6 +206,8 @@ interface Exchange {
   retryOnStaleSocket: boolean;
   /** Set once the outcome is decided, so that errors caused by cleanup are ignored. */
   settled: boolean;
+  /** Body bytes read before forwarding started (a form scanned for its credential), sent first. */
+  bodyPrefix: readonly Buffer[] | undefined;
 }
 
 /** Handles an upstream failure: an S3 error before the response started, a cut connection after. */

@@ -6,6 +6,8 @@ export interface ProxyLimits extends UpstreamLimits {
   maxHeaderSize: number;
   /** Time a client has to send the complete request line and headers. */
   headersTimeoutMs: number;
+  /** Max bytes of a POST form read to find its credential field before the file. */
+  maxFormPrefixBytes: number;
   /** How often Node checks connections against headersTimeoutMs. */
   connectionsCheckingIntervalMs: number;
   /** How long an idle client keep-alive connection stays open. */
@@ -26,6 +28,9 @@ export const DEFAULT_PROXY_LIMITS: ProxyLimits = {
   maxHeaderSize: 32 * 1024,
   // A slowloris client that sends a byte a second never completes its headers in time.
   headersTimeoutMs: 20_000,
+  // S3 rejects more than 20480 bytes of fields before the file (the MaxPostPreDataLengthBytes
+  // element of its MaxPostPreDataLengthExceeded error), so 64 KiB fits every form S3 accepts.
+  maxFormPrefixBytes: 64 * 1024,
   connectionsCheckingIntervalMs: 5_000,
   keepAliveTimeoutMs: 5_000,
   // Long enough for a slow server-side operation, such as a large CopyObject.

@@ -4,6 +4,7 @@ import { errnoCode, TenantsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { sendS3Error } from '../s3/error-response.js';
 import { handleClientError } from './client-errors.js';
+import { forwardFormUpload, formUploadBoundary } from './form-upload.js';
 import { forwardRequest, sendFailure, type ForwardSettings } from './forward-request.js';
 import { scanRequestHeaders } from './hop-by-hop.js';
 import { clientUrl, formatHostPort, parseProxyListen, type ProxyListenAddress } from './listen-address.js';
@@ -116,7 +117,7 @@ function createProxyServer(
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void => {
     try {
-      routeAndForward(req, res, expectContinue, reloader, settings, lifecycle);
+      routeAndForward(req, res, expectContinue, reloader, settings, limits, lifecycle);
     } catch (error) {
       settings.logger.error({ err: error, method: req.method }, 'proxy request handler failed');
       sendS3Error(res, { status: 500, code: 'InternalError', message: 'The proxy failed to handle the request.' }, { method: req.method });
@@ -137,6 +138,7 @@ function routeAndForward(
   expectContinue: boolean,
   reloader: RoutesReloader,
   settings: ForwardSettings,
+  limits: ProxyLimits,
   lifecycle: { closing: boolean },
 ): void {
   if (lifecycle.closing) {
@@ -146,6 +148,13 @@ function routeAndForward(
   if (headers.host === undefined && req.httpVersionMinor === 1) {
     // RFC 9112 section 3.2: a server must respond with 400 to an HTTP/1.1 request without Host.
     sendS3Error(res, { status: 400, code: 'InvalidRequest', message: 'The request has no Host header.' }, { method: req.method });
+    return;
+  }
+
+  const boundary = formUploadBoundary(req, headers);
+  if (boundary !== undefined && reloader.current !== undefined) {
+    const context = { currentIndex: () => reloader.current, headers, expectContinue, settings, maxPrefixBytes: limits.maxFormPrefixBytes };
+    forwardFormUpload(req, res, boundary, context);
     return;
   }
 

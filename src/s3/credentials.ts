@@ -239,8 +239,11 @@ export function findAccessKey(authorization: readonly string[], rawQuery: string
   return { ok: true, mechanism: 'anonymous' };
 }
 
-/** A cheap pre-check so that the common header-signed request never decodes its query. */
-function queryHasCredential(rawQuery: string): boolean {
+/**
+ * A cheap pre-check so that the common header-signed request never decodes its query.
+ * True may be a false alarm (the text in a value); false is certain.
+ */
+export function queryHasCredential(rawQuery: string): boolean {
   return rawQuery.includes('X-Amz-Credential') || rawQuery.includes('AWSAccessKeyId');
 }
 
