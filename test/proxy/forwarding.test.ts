@@ -182,6 +182,33 @@ describe('proxy forwarding', () => {
   });
 });
 
+describe('proxy aws-chunked framing', () => {
+  const signedBody = '10000;chunk-signature=' + 'a'.repeat(64) + '\r\n' + 'x'.repeat(0x10000) + '\r\n0;chunk-signature=' + 'b'.repeat(64) + '\r\n\r\n';
+  const trailerBody = '5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n';
+  const cases = [
+    { name: 'signed chunks with Content-Length', payload: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', body: signedBody, decoded: 0x10000, chunked: false },
+    { name: 'signed chunks over chunked framing', payload: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', body: signedBody, decoded: 0x10000, chunked: true },
+    { name: 'unsigned trailer with Content-Length', payload: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', body: trailerBody, decoded: 5, chunked: false },
+    { name: 'unsigned trailer over chunked framing', payload: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', body: trailerBody, decoded: 5, chunked: true },
+  ];
+
+  it.each(cases)('forwards $name untouched', async ({ payload, body, decoded, chunked }) => {
+    const { fixture } = await setup();
+    const framing = chunked ? ['Transfer-Encoding', 'chunked'] : ['Content-Length', String(Buffer.byteLength(body))];
+    const headers = ['Authorization', sigV4(KEY), 'Content-Encoding', 'aws-chunked', 'X-Amz-Content-Sha256', payload, 'X-Amz-Decoded-Content-Length', String(decoded), 'X-Amz-Trailer', 'x-amz-checksum-crc32', ...framing];
+
+    const response = await send(fixture.proxy.url, { method: 'PUT', path: '/b/aws-chunked', headers, body });
+    const report = echoReport(response);
+
+    expect(report.bodySha256).toBe(createHash('sha256').update(body).digest('hex'));
+    expect(headerValues(report.rawHeaders, 'content-encoding')).toEqual(['aws-chunked']);
+    expect(headerValues(report.rawHeaders, 'x-amz-content-sha256')).toEqual([payload]);
+    expect(headerValues(report.rawHeaders, 'x-amz-decoded-content-length')).toEqual([String(decoded)]);
+    expect(headerValues(report.rawHeaders, 'transfer-encoding')).toEqual(chunked ? ['chunked'] : []);
+    expect(headerValues(report.rawHeaders, 'content-length')).toEqual(chunked ? [] : [String(Buffer.byteLength(body))]);
+  });
+});
+
 describe('proxy Expect: 100-continue', () => {
   /** Sends a PUT with Expect and writes the body only when the proxy sends 100 Continue. */
   function putWithExpect(
