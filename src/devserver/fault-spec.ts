@@ -10,14 +10,15 @@ export type Fault =
   | { kind: 'exit-after-requests'; requests: number; exitCode: number }
   | { kind: 'hang-before-ready' }
   | { kind: 'unhealthy-after-ms'; delayMs: number }
-  | { kind: 'unhealthy-after-requests'; requests: number };
+  | { kind: 'unhealthy-after-requests'; requests: number }
+  | { kind: 'sts-expire-after-ms'; lifetimeMs: number };
 
 export class FaultSpecError extends Error {
   override name = 'FaultSpecError';
 }
 
 const SYNTAX =
-  'exit:CODE, exit-after-requests:N[:CODE], hang-before-ready, unhealthy-after-ms:MS or unhealthy-after-requests:N';
+  'exit:CODE, exit-after-requests:N[:CODE], hang-before-ready, unhealthy-after-ms:MS, unhealthy-after-requests:N or sts-expire-after-ms:MS';
 
 /** Parses a fault spec such as `exit-after-requests:5:3`. An empty spec or `none` means no fault. */
 export function parseFaultSpec(spec: string): Fault | undefined {
@@ -47,6 +48,9 @@ export function parseFaultSpec(spec: string): Fault | undefined {
     case 'unhealthy-after-requests':
       expectArgs(text, args, 1, 1);
       return { kind, requests: parseCount(text, args[0]) };
+    case 'sts-expire-after-ms':
+      expectArgs(text, args, 1, 1);
+      return { kind, lifetimeMs: parseCount(text, args[0]) };
     default:
       throw new FaultSpecError(`unknown fault "${text}"; expected one of ${SYNTAX}`);
   }

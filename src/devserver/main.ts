@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { TemporaryCredentialStore } from './auth/temporary-credentials.js';
 import { CliUsageError, parseCliArgs, USAGE } from './cli-args.js';
 import { FaultRuntime } from './fault-runtime.js';
 import { FaultSpecError, readFault, type Fault } from './fault-spec.js';
@@ -53,6 +54,9 @@ async function run(args: string[]): Promise<void> {
   const server = createDevServer({
     store,
     credentials,
+    temporaryCredentials: new TemporaryCredentialStore(
+      fault?.kind === 'sts-expire-after-ms' ? { lifetimeOverrideMs: fault.lifetimeMs } : {},
+    ),
     faults: new FaultRuntime(fault, exitAfterFlush),
     logError: (line) => process.stderr.write(`minio-dev-server: ${line}\n`),
     ...(process.env.MINIO_DEV_LOG_REQUESTS === '1' ? { logRequest: (line: string) => process.stdout.write(`${line}\n`) } : {}),

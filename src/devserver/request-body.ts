@@ -72,7 +72,12 @@ export async function receiveBody(
 }
 
 /** Reads a small body such as an XML request into memory, with the same checks. */
-export async function receiveSmallBody(req: IncomingMessage, context: RequestContext, payload: PayloadCheck): Promise<Buffer> {
+export async function receiveSmallBody(
+  req: IncomingMessage,
+  context: RequestContext,
+  payload: PayloadCheck,
+  maxBytes = MAX_SMALL_BODY_BYTES,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const collector = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -80,7 +85,7 @@ export async function receiveSmallBody(req: IncomingMessage, context: RequestCon
       callback();
     },
   });
-  await receiveBody(req, context, payload, collector, MAX_SMALL_BODY_BYTES);
+  await receiveBody(req, context, payload, collector, maxBytes);
   return Buffer.concat(chunks);
 }
 

@@ -7,6 +7,7 @@ import * as multipart from './handlers/multipart-handlers.js';
 import * as objects from './handlers/object-handlers.js';
 import { postObject } from './handlers/post-object.js';
 import { formBoundary } from './multipart-form-reader.js';
+import { assumeRole } from './sts/assume-role.js';
 
 export interface Route {
   /** The S3 operation name, for logs. */
@@ -14,7 +15,10 @@ export interface Route {
   handler: Handler;
   /** The IAM action and resource a bucket policy must allow for an anonymous request; undefined means never. */
   anonymous?: { action: string; resource: string };
-  /** The form carries its own signature (POST Object), so header authentication is skipped. */
+  /**
+   * The handler authenticates the request itself, so the dispatcher skips header authentication:
+   * POST Object checks the signature in its form, AssumeRole one signed for service `sts`.
+   */
   authenticatesItself?: boolean;
 }
 
@@ -39,6 +43,9 @@ export function routeRequest(context: RequestContext): Route {
   if (bucket === undefined) {
     if (method === 'GET') {
       return { operation: 'ListBuckets', handler: buckets.listBuckets };
+    }
+    if (isStsRequest(context)) {
+      return { operation: 'AssumeRole', handler: assumeRole, authenticatesItself: true };
     }
     throw methodNotAllowed(method, 'the service endpoint');
   }
@@ -102,6 +109,12 @@ function routeObject(context: RequestContext): Route {
     default:
       throw methodNotAllowed(method, 'an object');
   }
+}
+
+/** MinIO's STS route (cmd/sts-handlers.go): `POST /` with a form body and no query string. */
+function isStsRequest(context: RequestContext): boolean {
+  const contentType = singleHeader(context, 'content-type') ?? '';
+  return context.method === 'POST' && context.rawQuery === '' && contentType.toLowerCase().startsWith('application/x-www-form-urlencoded');
 }
 
 function methodNotAllowed(method: string, target: string): S3Error {

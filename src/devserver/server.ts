@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { sendS3Error } from '../s3/error-response.js';
 import { authenticate, type PayloadCheck } from './auth/authenticate.js';
+import type { TemporaryCredentialStore } from './auth/temporary-credentials.js';
 import { parseBucketPolicy, policyAllowsAnonymous } from './bucket-policy.js';
 import { applyCors } from './cors.js';
 import type { FaultRuntime } from './fault-runtime.js';
@@ -10,10 +11,13 @@ import { routeRequest, type Route } from './router.js';
 import { S3Error, accessDenied } from './s3-error.js';
 import type { FsStore } from './store/fs-store.js';
 import { MultipartStore } from './store/multipart-store.js';
+import { StsError, sendStsError } from './sts/sts-error.js';
 
 export interface DevServerOptions {
   store: FsStore;
   credentials: RootCredentials;
+  /** The credentials that STS AssumeRole issued, accepted next to the root credentials. */
+  temporaryCredentials: TemporaryCredentialStore;
   faults: FaultRuntime;
   /** Writes one line per request when set; query strings are never logged since they may hold signatures. */
   logRequest?: (line: string) => void;
@@ -79,7 +83,16 @@ async function handleRequest(
       res.writeContinue();
       continued = true;
     }
-    await route.handler({ req, res, context, payload, store: options.store, multipart, credentials: options.credentials });
+    await route.handler({
+      req,
+      res,
+      context,
+      payload,
+      store: options.store,
+      multipart,
+      credentials: options.credentials,
+      temporaryCredentials: options.temporaryCredentials,
+    });
   } catch (error) {
     sendError(req, res, error, options, expectsContinue && !continued);
   }
@@ -90,7 +103,7 @@ async function authorize(context: RequestContext, route: Route, options: DevServ
   if (route.authenticatesItself === true) {
     return { kind: 'none' };
   }
-  const result = authenticate(context, options.credentials, new Date());
+  const result = authenticate(context, { root: options.credentials, temporary: options.temporaryCredentials }, new Date());
   if (result.kind === 'signed') {
     return result.payload;
   }
@@ -124,9 +137,8 @@ function sendError(
   options: DevServerOptions,
   bodyWithheld: boolean,
 ): void {
-  const s3Error =
-    error instanceof S3Error ? error : new S3Error(500, 'InternalError', 'the server failed to process the request; see its log');
-  if (!(error instanceof S3Error)) {
+  const known = error instanceof S3Error || error instanceof StsError;
+  if (!known) {
     options.logError(`internal error on ${req.method} ${(req.url ?? '').split('?')[0]}: ${(error as Error)?.stack ?? String(error)}`);
   }
 
@@ -139,5 +151,12 @@ function sendError(
   if (!req.readableEnded && !closeConnection) {
     req.resume();
   }
-  sendS3Error(res, s3Error.toBody(), { headers: closeConnection ? { Connection: 'close' } : {}, method: req.method ?? 'GET' });
+  const headers: Record<string, string> = closeConnection ? { Connection: 'close' } : {};
+  if (error instanceof StsError) {
+    sendStsError(res, error, headers);
+    return;
+  }
+  const s3Error =
+    error instanceof S3Error ? error : new S3Error(500, 'InternalError', 'the server failed to process the request; see its log');
+  sendS3Error(res, s3Error.toBody(), { headers, method: req.method ?? 'GET' });
 }

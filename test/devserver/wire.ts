@@ -27,6 +27,8 @@ export interface WireResponse {
 export interface Credentials {
   accessKey: string;
   secretKey: string;
+  /** Signed as X-Amz-Security-Token, for temporary credentials. */
+  sessionToken?: string;
 }
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
@@ -76,11 +78,16 @@ function queryString(query: Record<string, string>): string {
     .join('&');
 }
 
-function signer(credentials: Credentials): SignatureV4 {
+function signer(credentials: Credentials, service = 's3', applyChecksum = true): SignatureV4 {
   return new SignatureV4({
-    credentials: { accessKeyId: credentials.accessKey, secretAccessKey: credentials.secretKey },
+    credentials: {
+      accessKeyId: credentials.accessKey,
+      secretAccessKey: credentials.secretKey,
+      ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
+    },
     region: 'us-east-1',
-    service: 's3',
+    service,
+    applyChecksum,
     sha256: NodeSha256,
     uriEscapePath: false,
   });
@@ -95,7 +102,11 @@ export interface SignOptions {
   body?: Buffer | string;
   /** x-amz-content-sha256; defaults to the SHA-256 of the body. */
   payloadHash?: string;
+  /** Sends no x-amz-content-sha256, as STS clients do; the signature still covers the body's SHA-256. */
+  omitContentSha256?: boolean;
   signingDate?: Date;
+  /** The SigV4 service name; `s3` unless set. */
+  service?: string;
 }
 
 /** Signs with SigV4 in the Authorization header. */
@@ -103,10 +114,10 @@ export async function signV4(credentials: Credentials, options: SignOptions): Pr
   const body = options.body ?? '';
   const headers = {
     host: `127.0.0.1:${options.port}`,
-    'x-amz-content-sha256': options.payloadHash ?? sha256Hex(body),
+    ...(options.omitContentSha256 === true ? {} : { 'x-amz-content-sha256': options.payloadHash ?? sha256Hex(body) }),
     ...options.headers,
   };
-  const signed = await signer(credentials).sign(
+  const signed = await signer(credentials, options.service, options.omitContentSha256 !== true).sign(
     { method: options.method, protocol: 'http:', hostname: '127.0.0.1', port: options.port, path: options.path, query: options.query ?? {}, headers, body },
     { signingDate: options.signingDate ?? new Date() },
   );

@@ -1,7 +1,7 @@
 import { findAccessKey } from '../../s3/credentials.js';
-import type { RootCredentials } from '../root-credentials.js';
 import { headerValues, singleHeader, type RequestContext } from '../request-context.js';
-import { S3Error } from '../s3-error.js';
+import { S3Error, accessDenied } from '../s3-error.js';
+import { resolveSigningCredentials, sessionTokenOf, type CredentialKeys } from './signing-credentials.js';
 import { verifySigV2Header, verifySigV2Query } from './sigv2.js';
 import { UNSIGNED_PAYLOAD, chunkSignature, verifySigV4Header, verifySigV4Query, type SigV4Verified } from './sigv4.js';
 
@@ -23,18 +23,26 @@ const STREAMING_SIGNED = new Set(['STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMI
 const STREAMING_UNSIGNED = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
 
 /**
- * Verifies the signature of a request with the server's root credentials. Returns
- * `anonymous` for a request without credentials, which only a bucket policy may allow.
+ * Verifies the signature of a request with the root credentials or with temporary credentials
+ * and their session token. Returns `anonymous` for a request without credentials, which only a
+ * bucket policy may allow.
  */
-export function authenticate(context: RequestContext, credentials: RootCredentials, now: Date): AuthResult {
+export function authenticate(context: RequestContext, keys: CredentialKeys, now: Date): AuthResult {
   const lookup = findAccessKey(headerValues(context, 'authorization'), context.rawQuery);
   if (!lookup.ok) {
     throw new S3Error(lookup.error.status, lookup.error.code, lookup.error.message);
   }
+  const sessionToken = sessionTokenOf(context);
+  if (lookup.mechanism === 'anonymous') {
+    if (sessionToken !== undefined) {
+      // MinIO's ErrNoAccessKey: a session token means nothing without the access key it belongs to.
+      throw accessDenied('No AWSAccessKey was presented: the request has X-Amz-Security-Token but no signature; sign it with the temporary credentials');
+    }
+    return { kind: 'anonymous' };
+  }
 
+  const credentials = resolveSigningCredentials(lookup.accessKey, sessionToken, keys, now);
   switch (lookup.mechanism) {
-    case 'anonymous':
-      return { kind: 'anonymous' };
     case 'v4-header':
       return { kind: 'signed', payload: payloadCheck(context, verifySigV4Header(context, singleHeader(context, 'authorization')!, credentials, now)) };
     case 'v4-query':

@@ -33,12 +33,25 @@ export function deriveSigningKey(secretKey: string, scope: SigV4Scope): Buffer {
   return hmac(serviceKey, 'aws4_request');
 }
 
-export function verifySigV4Header(context: RequestContext, authorization: string, credentials: RootCredentials, now: Date): SigV4Verified {
+/** Differences of a non-S3 request: STS signs with service `sts` and hashes its form body without sending x-amz-content-sha256. */
+export interface SigV4HeaderOptions {
+  service?: string;
+  /** The SHA-256 hex of a body the caller has read already; replaces x-amz-content-sha256 in the canonical request. */
+  payloadHash?: string;
+}
+
+export function verifySigV4Header(
+  context: RequestContext,
+  authorization: string,
+  credentials: RootCredentials,
+  now: Date,
+  options: SigV4HeaderOptions = {},
+): SigV4Verified {
   const parsed = parseAuthorizationHeader(authorization);
   if (parsed.kind !== 'v4') {
     throw new S3Error(400, 'AuthorizationHeaderMalformed', 'expected a SigV4 Authorization header');
   }
-  checkScope(parsed.scope, credentials);
+  checkScope(parsed.scope, credentials, options.service);
   if (!parsed.signedHeaders.includes('host')) {
     throw new S3Error(400, 'AuthorizationHeaderMalformed', 'the SignedHeaders of a SigV4 request must include "host"');
   }
@@ -50,7 +63,7 @@ export function verifySigV4Header(context: RequestContext, authorization: string
     throw new S3Error(400, 'AuthorizationHeaderMalformed', `the credential date ${parsed.scope.date} does not match the request date ${amzDate}`);
   }
 
-  const payloadHash = singleHeader(context, 'x-amz-content-sha256') ?? EMPTY_SHA256;
+  const payloadHash = options.payloadHash ?? singleHeader(context, 'x-amz-content-sha256') ?? EMPTY_SHA256;
   const canonical = canonicalRequest(context, parsed.signedHeaders, canonicalQuery(context.queryPairs, undefined), payloadHash);
   const verified = signAndCompare(canonical, parsed.signature, parsed.scope, amzDate, credentials);
   return { ...verified, payloadHash };
@@ -123,12 +136,12 @@ export function parseScope(credential: string): SigV4Scope {
   }
 }
 
-export function checkScope(scope: SigV4Scope, credentials: RootCredentials): void {
+export function checkScope(scope: SigV4Scope, credentials: RootCredentials, service = 's3'): void {
   if (scope.accessKey !== credentials.accessKey) {
     throw new S3Error(403, 'InvalidAccessKeyId', 'the access key in the request does not exist on this server; check the access key');
   }
-  if (scope.service !== 's3') {
-    throw new S3Error(400, 'AuthorizationHeaderMalformed', `the credential scope names service "${scope.service}"; expected "s3"`);
+  if (scope.service !== service) {
+    throw new S3Error(400, 'AuthorizationHeaderMalformed', `the credential scope names service "${scope.service}"; expected "${service}"`);
   }
 }
 

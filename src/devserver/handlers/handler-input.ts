@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PayloadCheck } from '../auth/authenticate.js';
+import type { TemporaryCredentialStore } from '../auth/temporary-credentials.js';
 import type { RequestContext } from '../request-context.js';
 import type { RootCredentials } from '../root-credentials.js';
 import type { FsStore } from '../store/fs-store.js';
@@ -14,6 +15,7 @@ export interface HandlerInput {
   store: FsStore;
   multipart: MultipartStore;
   credentials: RootCredentials;
+  temporaryCredentials: TemporaryCredentialStore;
 }
 
 export type Handler = (input: HandlerInput) => Promise<void>;

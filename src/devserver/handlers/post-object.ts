@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { parseSigV4Scope } from '../../s3/credentials.js';
 import { verifyPostPolicy } from '../auth/post-policy.js';
+import { resolveSigningCredentials } from '../auth/signing-credentials.js';
 import { dispositionParameters, formBoundary, MultipartFormReader } from '../multipart-form-reader.js';
 import { singleHeader } from '../request-context.js';
+import type { RootCredentials } from '../root-credentials.js';
 import { sendEmpty, sendXml } from '../responses.js';
 import { S3Error } from '../s3-error.js';
 import { element, xmlDocument } from '../xml.js';
@@ -28,7 +31,8 @@ export async function postObject(input: HandlerInput): Promise<void> {
 
   const reader = new MultipartFormReader(input.req, boundary);
   const { fields, file } = await readFieldsUntilFile(reader);
-  const grant = verifyPostPolicy(fields, bucket, file.filename, input.credentials, new Date());
+  const now = new Date();
+  const grant = verifyPostPolicy(fields, bucket, file.filename, formSigningCredentials(input, fields, now), now);
   const key = checkedKey(grant.key);
   await input.store.requireBucket(bucket);
 
@@ -45,6 +49,28 @@ export async function postObject(input: HandlerInput): Promise<void> {
   });
 
   sendPostResult(input, fields, { bucket, key, etag: meta.etag });
+}
+
+/**
+ * Finds the credentials that signed the policy: the root ones, or temporary ones whose session
+ * token is in the x-amz-security-token field. A form without an access key gets the root
+ * credentials, and verifyPostPolicy then reports the missing signature fields.
+ */
+function formSigningCredentials(input: HandlerInput, fields: ReadonlyMap<string, string>, now: Date): RootCredentials {
+  const credential = fields.get('x-amz-credential');
+  let accessKey = fields.get('awsaccesskeyid');
+  if (credential !== undefined) {
+    try {
+      accessKey = parseSigV4Scope(credential).accessKey;
+    } catch (error) {
+      throw new S3Error(400, 'InvalidArgument', `the x-amz-credential form field is invalid: ${(error as Error).message}`);
+    }
+  }
+  if (accessKey === undefined) {
+    return input.credentials;
+  }
+  const keys = { root: input.credentials, temporary: input.temporaryCredentials };
+  return resolveSigningCredentials(accessKey, fields.get('x-amz-security-token'), keys, now);
 }
 
 async function readFieldsUntilFile(reader: MultipartFormReader): Promise<{
