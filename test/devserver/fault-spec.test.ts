@@ -16,6 +16,7 @@ describe('parseFaultSpec', () => {
     ['hang-before-ready\n', { kind: 'hang-before-ready' }],
     ['unhealthy-after-ms:2000', { kind: 'unhealthy-after-ms', delayMs: 2000 }],
     ['unhealthy-after-requests:4', { kind: 'unhealthy-after-requests', requests: 4 }],
+    ['sts-expire-after-ms:1500', { kind: 'sts-expire-after-ms', lifetimeMs: 1500 }],
   ];
   for (const [spec, fault] of valid) {
     it(`parses ${JSON.stringify(spec)}`, () => {
@@ -32,6 +33,7 @@ describe('parseFaultSpec', () => {
     ['exit-after-requests:1:2:3', /has 3 arguments/],
     ['hang-before-ready:1', /has 1 arguments/],
     ['unhealthy-after-ms:1.5', /non-negative integer, not "1.5"/],
+    ['sts-expire-after-ms', /has 0 arguments/],
   ];
   for (const [spec, message] of invalid) {
     it(`rejects ${JSON.stringify(spec)}`, () => {

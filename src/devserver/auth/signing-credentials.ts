@@ -10,9 +10,14 @@ export interface CredentialKeys {
   temporary: TemporaryCredentialStore;
 }
 
-/** The session token of a request: the X-Amz-Security-Token header, else the query parameter of a presigned URL. */
+/**
+ * The session token of a request: the X-Amz-Security-Token header, else the query parameter of a
+ * presigned URL. An empty value counts as absent, as in MinIO's getSessionToken.
+ */
 export function sessionTokenOf(context: RequestContext): string | undefined {
-  return singleHeader(context, 'x-amz-security-token') ?? context.query.get('X-Amz-Security-Token');
+  const header = singleHeader(context, 'x-amz-security-token');
+  const token = header === undefined || header === '' ? context.query.get('X-Amz-Security-Token') : header;
+  return token === '' ? undefined : token;
 }
 
 /**
