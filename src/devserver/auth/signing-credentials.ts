@@ -11,8 +11,8 @@ export interface CredentialKeys {
 }
 
 /**
- * The session token of a request: the X-Amz-Security-Token header, else the query parameter of a
- * presigned URL. An empty value counts as absent, as in MinIO's getSessionToken.
+ * Returns the session token of a request: the X-Amz-Security-Token header, else the query
+ * parameter of a presigned URL. An empty value counts as absent, as in MinIO's getSessionToken.
  */
 export function sessionTokenOf(context: RequestContext): string | undefined {
   const header = singleHeader(context, 'x-amz-security-token');
@@ -21,10 +21,10 @@ export function sessionTokenOf(context: RequestContext): string | undefined {
 }
 
 /**
- * Finds the secret key that must have signed a request with `accessKey`, checking the session
- * token the way MinIO does in checkClaimsFromToken (cmd/auth-handler.go): temporary credentials
- * need their own token, root credentials must come without one, and expired temporary
- * credentials count as unknown access keys (403 InvalidAccessKeyId).
+ * Finds the secret key that must have signed a request with `accessKey`, and checks the session
+ * token as MinIO's checkClaimsFromToken does (cmd/auth-handler.go). Temporary credentials need
+ * their own token and root credentials must come without one. Expired temporary credentials
+ * count as unknown access keys (403 InvalidAccessKeyId).
  */
 export function resolveSigningCredentials(
   accessKey: string,

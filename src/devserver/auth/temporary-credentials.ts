@@ -2,13 +2,13 @@ import { randomBytes, randomInt } from 'node:crypto';
 
 /**
  * Temporary credentials that STS AssumeRole issues. They live in memory only, so a restart
- * of the dev server forgets them, and they act with the root user's permissions.
+ * of the dev server loses them. They act with the root user's permissions.
  */
 export interface TemporaryCredentials {
   accessKey: string;
   secretKey: string;
   sessionToken: string;
-  /** Whole seconds, as MinIO's Expiration is: it comes from a JWT `exp` claim in Unix seconds. */
+  /** Whole seconds, as in MinIO, whose Expiration comes from a JWT `exp` claim in Unix seconds. */
   expiresAt: Date;
 }
 
@@ -23,7 +23,7 @@ export interface TemporaryCredentialStoreOptions {
 /** The alphabet and lengths of MinIO's generated keys (internal/auth/credentials.go). */
 const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const ACCESS_KEY_LENGTH = 20;
-/** MinIO's session token is a signed JWT of several hundred bytes; this one is opaque random bytes of similar size. */
+/** MinIO's session token is a signed JWT of several hundred bytes. This one is opaque random bytes of similar size. */
 const SESSION_TOKEN_BYTES = 384;
 /** Expired credentials are kept this long so that their use is reported as expired rather than unknown. */
 const EXPIRED_RETENTION_MS = 24 * 60 * 60_000;

@@ -11,12 +11,12 @@ export const STS_API_VERSION = '2011-06-15';
 export const DEFAULT_DURATION_SECONDS = 3600;
 export const MIN_DURATION_SECONDS = 900;
 /**
- * NOTE: 12 hours is the limit of MinIO's docs/sts/assume-role.md up to 2020 and of AWS. MinIO
- * raised it to 7 days and then, in 2021 (PR #12704), to 365 days, so a current MinIO accepts
- * values that this server rejects.
+ * NOTE: 12 hours is the limit in early versions of MinIO's docs/sts/assume-role.md. MinIO later
+ * raised it to 7 days and, in 2021, to 365 days, so a current MinIO accepts values that this
+ * server rejects.
  */
 export const MAX_DURATION_SECONDS = 43_200;
-/** The largest session policy, from the AWS AssumeRole page that MinIO follows. */
+/** The largest session policy that MinIO's AssumeRole handler accepts. */
 export const MAX_SESSION_POLICY_CHARS = 2048;
 
 export interface AssumeRoleRequest {
@@ -30,7 +30,7 @@ export function parseAssumeRoleForm(body: string): AssumeRoleRequest {
 
   const version = form.get('Version') ?? '';
   if (version !== STS_API_VERSION) {
-    // MinIO answers a wrong version with MissingParameter, not InvalidParameterValue.
+    // MinIO rejects a wrong version with MissingParameter, not InvalidParameterValue.
     throw new StsError(400, 'MissingParameter', `invalid STS API version "${version}"; expected Version=${STS_API_VERSION}`);
   }
   const action = form.get('Action') ?? '';
@@ -62,7 +62,7 @@ export function parseDurationSeconds(value: string | undefined): number {
   return seconds;
 }
 
-/** Decodes the form; the first value wins for a repeated name, as with Go's url.Values.Get. */
+/** Decodes the form. The first value wins for a repeated name, as with Go's url.Values.Get. */
 function parseForm(body: string): Map<string, string> {
   let pairs: Array<[string, string]>;
   try {

@@ -13,7 +13,7 @@ import { element } from '../xml.js';
 import { parseAssumeRoleForm } from './assume-role-request.js';
 import { STS_NAMESPACE, stsAccessDenied, stsErrorFromS3 } from './sts-error.js';
 
-/** The AssumeRole form is a few hundred bytes; MinIO reads up to 10 MiB, this server 64 KiB. */
+/** The largest AssumeRole body. The form is a few hundred bytes, and MinIO reads up to 10 MiB. */
 export const MAX_ASSUME_ROLE_BODY_BYTES = 64 * 1024;
 
 /**
@@ -34,7 +34,7 @@ export async function assumeRole(input: HandlerInput): Promise<void> {
   sendXml(input.res, 200, renderAssumeRoleResponse(issued, requestId), { 'x-amz-request-id': requestId });
 }
 
-/** Renders the response with MinIO's element order; MinIO leaves the AssumedRoleUser fields empty, and so does this server. */
+/** Renders the response in MinIO's element order, with the AssumedRoleUser fields empty as MinIO leaves them. */
 export function renderAssumeRoleResponse(credentials: TemporaryCredentials, requestId: string): string {
   const result =
     '<AssumedRoleUser><Arn></Arn><AssumeRoleId></AssumeRoleId></AssumedRoleUser>' +

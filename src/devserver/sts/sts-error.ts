@@ -6,8 +6,8 @@ import { S3Error } from '../s3-error.js';
 export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
 /**
- * An STS error. STS answers with `<ErrorResponse>` rather than S3's `<Error>`, and with its own
- * codes; the statuses and codes follow MinIO's cmd/sts-errors.go.
+ * An STS error. STS responds with `<ErrorResponse>` rather than S3's `<Error>` and has its own
+ * codes. The statuses and codes follow MinIO's cmd/sts-errors.go.
  */
 export class StsError extends Error {
   override name = 'StsError';
@@ -30,8 +30,8 @@ export function invalidParameterValue(message: string): StsError {
 }
 
 /**
- * Maps a failed signature or body check to the STS error MinIO sends for it (apiToSTSError in
- * cmd/sts-handlers.go): every authentication failure becomes AccessDenied, keeping the S3 message.
+ * Maps a failed signature or body check to the STS error that MinIO returns for it (apiToSTSError
+ * in cmd/sts-handlers.go). Every authentication failure becomes AccessDenied with the S3 message.
  */
 export function stsErrorFromS3(error: S3Error): StsError {
   if (error.code === 'EntityTooLarge') {
@@ -40,10 +40,7 @@ export function stsErrorFromS3(error: S3Error): StsError {
   return stsAccessDenied(`${error.code}: ${error.message}`);
 }
 
-/**
- * Renders the error as MinIO does: `<Type>` is present but empty, because MinIO never fills in
- * the field (AWS writes Sender or Receiver there).
- */
+/** Renders the error as MinIO does, with an empty `<Type>` because MinIO never fills in that field. */
 export function renderStsError(error: StsError, requestId: string): string {
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
