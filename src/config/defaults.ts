@@ -59,6 +59,7 @@ export function applyDefaults(raw: RawConfig, file: string, exists: boolean): Co
     proxy: {
       listen,
       publicUrl: (raw.proxy?.publicUrl ?? derivePublicUrl(listenAddress)).replace(/\/$/, ''),
+      ...proxyTls(raw, base),
     },
     ports: { from: raw.ports?.from ?? DEFAULTS.portsFrom, to: raw.ports?.to ?? DEFAULTS.portsTo },
     supervisor: supervisorSettings(raw),
@@ -68,6 +69,15 @@ export function applyDefaults(raw: RawConfig, file: string, exists: boolean): Co
     },
     tenants,
   };
+}
+
+/** Resolves the TLS paths against the config directory; no TLS unless both are set. */
+function proxyTls(raw: RawConfig, base: string): { tls?: { cert: string; key: string } } {
+  const tls = raw.proxy?.tls;
+  if (tls === undefined || tls === null) {
+    return {};
+  }
+  return { tls: { cert: resolve(base, tls.cert), key: resolve(base, tls.key) } };
 }
 
 /** The schema has checked every duration's format, so parsing cannot fail here. */

@@ -45,6 +45,13 @@ export const CONFIG_SCHEMA = {
       properties: {
         listen: nonEmptyString,
         publicUrl: nonEmptyString,
+        // Empty (null) means plain HTTP; both paths are needed for HTTPS.
+        tls: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          required: ['cert', 'key'],
+          properties: { cert: nonEmptyString, key: nonEmptyString },
+        },
       },
     },
     ports: {
@@ -89,7 +96,7 @@ export interface RawConfig {
     env?: Record<string, string> | null;
     flavor?: 'auto' | 'legacy' | 'current';
   } | null;
-  proxy?: { listen?: string; publicUrl?: string } | null;
+  proxy?: { listen?: string; publicUrl?: string; tls?: { cert: string; key: string } | null } | null;
   ports?: { from?: number; to?: number } | null;
   supervisor?: Partial<Record<SupervisorDurationKey, string>> & { maxCrashes?: number } | null;
   logs?: { maxSize?: string; keep?: number } | null;

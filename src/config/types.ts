@@ -29,6 +29,8 @@ export interface Config {
     /** `host:port` */
     listen: string;
     publicUrl: string;
+    /** Absolute paths of the PEM certificate and key; the proxy serves HTTPS when set. */
+    tls?: { cert: string; key: string };
   };
   ports: { from: number; to: number };
   supervisor: SupervisorSettings;

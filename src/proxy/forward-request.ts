@@ -14,6 +14,8 @@ export interface ForwardSettings {
   retryAfterSeconds: number;
   /** The upstream request fails when its socket has no traffic for this long. */
   upstreamIdleTimeoutMs: number;
+  /** The scheme clients use to reach the proxy, sent as X-Forwarded-Proto. */
+  forwardedProto: 'http' | 'https';
 }
 
 /**
@@ -43,7 +45,7 @@ export function forwardRequest(
     route,
     settings,
     headers,
-    outgoingHeaders: outgoingHeaders(headers, req.method ?? 'GET'),
+    outgoingHeaders: outgoingHeaders(req, headers, settings.forwardedProto),
     upstreamReq: undefined,
     retryOnStaleSocket: !expectContinue && !hasBody(headers),
     settled: false,
@@ -85,16 +87,59 @@ export function sendFailure(
 }
 
 /**
- * Returns the headers to send upstream. A request without Content-Length and
- * Transfer-Encoding has no body, but Node would send it with Transfer-Encoding: chunked
- * unless the method is in METHODS_WITHOUT_DEFAULT_BODY. Servers may reject a chunked PUT
- * for lack of a length, so such a request gets an explicit `Content-Length: 0`.
+ * Returns the headers to send upstream: the forwarded ones, X-Forwarded-For and
+ * X-Forwarded-Proto, and `Content-Length: 0` where Node would otherwise invent a body.
+ * A request without Content-Length and Transfer-Encoding has no body, but Node sends it
+ * with Transfer-Encoding: chunked unless the method is in METHODS_WITHOUT_DEFAULT_BODY.
+ * Servers may reject a chunked PUT for lack of a length, hence the explicit zero.
  */
-function outgoingHeaders(headers: ScannedRequestHeaders, method: string): string[] {
-  if (headers.contentLength !== undefined || headers.hasTransferEncoding || METHODS_WITHOUT_DEFAULT_BODY.has(method)) {
-    return headers.forward;
+function outgoingHeaders(req: IncomingMessage, headers: ScannedRequestHeaders, proto: 'http' | 'https'): string[] {
+  // `forward` was built for this request alone, so it is extended in place.
+  const forward = headers.forward;
+  addForwardedHeaders(forward, req, headers, proto);
+  const method = req.method ?? 'GET';
+  if (headers.contentLength === undefined && !headers.hasTransferEncoding && !METHODS_WITHOUT_DEFAULT_BODY.has(method)) {
+    forward.push('Content-Length', '0');
   }
-  return [...headers.forward, 'Content-Length', '0'];
+  return forward;
+}
+
+/**
+ * Appends the client's address to X-Forwarded-For (or adds the header) and adds
+ * X-Forwarded-Proto unless a proxy in front, such as a TLS-terminating load balancer,
+ * already set it. S3 clients do not sign these headers, since they are not there when
+ * the client signs. A client that did sign its own X-Forwarded-For (it appears in
+ * SignedHeaders) gets it unchanged, because a changed value would fail the signature.
+ */
+function addForwardedHeaders(forward: string[], req: IncomingMessage, headers: ScannedRequestHeaders, proto: 'http' | 'https'): void {
+  const address = req.socket.remoteAddress;
+  if (address !== undefined) {
+    if (!headers.hasForwardedFor) {
+      forward.push('X-Forwarded-For', address);
+    } else if (!signsForwardedFor(req, headers) && !appendToLastForwardedFor(forward, address)) {
+      // Connection named X-Forwarded-For, so the scan saw it but it is not forwarded.
+      forward.push('X-Forwarded-For', address);
+    }
+  }
+  if (!headers.hasForwardedProto) {
+    forward.push('X-Forwarded-Proto', proto);
+  }
+}
+
+/** SigV4 lists signed header names in lower case, in SignedHeaders or X-Amz-SignedHeaders. */
+function signsForwardedFor(req: IncomingMessage, headers: ScannedRequestHeaders): boolean {
+  return headers.authorization.some((value) => value.includes('x-forwarded-for')) || (req.url ?? '').includes('x-forwarded-for');
+}
+
+/** Adds `, <address>` to the last X-Forwarded-For field, so the list stays in hop order (RFC 7239 section 5.2 describes the same list for Forwarded). */
+function appendToLastForwardedFor(forward: string[], address: string): boolean {
+  for (let i = forward.length - 2; i >= 0; i -= 2) {
+    if ((forward[i] as string).toLowerCase() === 'x-forwarded-for') {
+      forward[i + 1] = `${forward[i + 1] as string}, ${address}`;
+      return true;
+    }
+  }
+  return false;
 }
 
 function hasBody(headers: ScannedRequestHeaders): boolean {

@@ -26,6 +26,9 @@ export interface ScannedRequestHeaders {
   /** The first Content-Length value; Node's parser rejects requests whose values differ. */
   contentLength: string | undefined;
   hasTransferEncoding: boolean;
+  /** The client (or a proxy before this one) sent X-Forwarded-For. */
+  hasForwardedFor: boolean;
+  hasForwardedProto: boolean;
 }
 
 /** Scans request headers once: collects what routing needs and the headers to forward. */
@@ -36,6 +39,8 @@ export function scanRequestHeaders(rawHeaders: readonly string[]): ScannedReques
     host: undefined,
     contentLength: undefined,
     hasTransferEncoding: false,
+    hasForwardedFor: false,
+    hasForwardedProto: false,
   };
   let connectionValues: string[] | undefined;
 
@@ -59,6 +64,12 @@ export function scanRequestHeaders(rawHeaders: readonly string[]): ScannedReques
         break;
       case HeaderKind.TransferEncoding:
         result.hasTransferEncoding = true;
+        break;
+      case HeaderKind.ForwardedFor:
+        result.hasForwardedFor = true;
+        break;
+      case HeaderKind.ForwardedProto:
+        result.hasForwardedProto = true;
         break;
       case HeaderKind.EndToEnd:
         break;
@@ -106,6 +117,8 @@ const enum HeaderKind {
   Host,
   ContentLength,
   TransferEncoding,
+  ForwardedFor,
+  ForwardedProto,
 }
 
 /**
@@ -131,10 +144,18 @@ function classifyHeader(name: string): HeaderKind {
       return name.toLowerCase() === 'authorization' ? HeaderKind.Authorization : HeaderKind.EndToEnd;
     case 14:
       return name.toLowerCase() === 'content-length' ? HeaderKind.ContentLength : HeaderKind.EndToEnd;
+    case 15:
+      // Checking the first letter spares the common Accept-Encoding and Accept-Language a lower-casing.
+      return (name.charCodeAt(0) | 0x20) === 0x78 && name.toLowerCase() === 'x-forwarded-for' ? HeaderKind.ForwardedFor : HeaderKind.EndToEnd;
     case 16:
       return name.toLowerCase() === 'proxy-connection' ? HeaderKind.HopByHop : HeaderKind.EndToEnd;
-    case 17:
-      return name.toLowerCase() === 'transfer-encoding' ? HeaderKind.TransferEncoding : HeaderKind.EndToEnd;
+    case 17: {
+      const lower = name.toLowerCase();
+      if (lower === 'transfer-encoding') {
+        return HeaderKind.TransferEncoding;
+      }
+      return lower === 'x-forwarded-proto' ? HeaderKind.ForwardedProto : HeaderKind.EndToEnd;
+    }
     case 19:
       return name.toLowerCase() === 'proxy-authorization' ? HeaderKind.HopByHop : HeaderKind.EndToEnd;
     default:

@@ -48,12 +48,12 @@ export function formatHostPort(host: string, port: number): string {
  * on every interface but cannot be connected to, so it maps to the loopback address of the
  * same family.
  */
-export function clientUrl(host: string, port: number): string {
+export function clientUrl(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
   let connectHost = host;
   if (host === '0.0.0.0') {
     connectHost = '127.0.0.1';
   } else if (host === '::') {
     connectHost = '::1';
   }
-  return `http://${formatHostPort(connectHost, port)}`;
+  return `${scheme}://${formatHostPort(connectHost, port)}`;
 }

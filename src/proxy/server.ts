@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errnoCode, TenantsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -14,8 +15,10 @@ import { RouteIndex } from './route-index.js';
 import { RoutesReloader } from './routes-reloader.js';
 import { selectRoute } from './select-route.js';
 import { UpstreamPool } from './upstream-pool.js';
+import { CertificateWatcher, loadCertificate, type LoadedCertificate, type ProxyTlsFiles } from './tls-certificate.js';
 
 export { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js';
+export type { ProxyTlsFiles } from './tls-certificate.js';
 
 export interface ProxyOptions {
   /** The routing table (`routes.json`). It may be missing at start: every request then gets 503. */
@@ -27,13 +30,15 @@ export interface ProxyOptions {
   retryAfterSeconds?: number;
   /** Overrides for timeouts and size limits, mostly for tests. */
   limits?: Partial<ProxyLimits>;
+  /** Serve HTTPS with these PEM files, reloaded when they change; plain HTTP without. */
+  tls?: ProxyTlsFiles;
 }
 
 export interface ProxyHandle {
   /** The bound address as `host:port`, such as `127.0.0.1:41235`. */
   address: string;
   port: number;
-  /** Base URL for S3 clients on this machine. */
+  /** Base URL for S3 clients on this machine, `https://` with TLS. */
   url: string;
   /** Rereads the routing table now. Rejects when it is missing or invalid; the previous table stays in use. */
   reload(): Promise<void>;
@@ -62,15 +67,17 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     pollIntervalMs: limits.reloadPollIntervalMs,
   });
   await loadInitialTable(reloader);
+  const certificate = options.tls === undefined ? undefined : await loadCertificate(options.tls);
 
   const settings: ForwardSettings = {
     logger,
     throttle: new LogThrottle(limits.errorLogIntervalMs),
     retryAfterSeconds: options.retryAfterSeconds ?? 1,
     upstreamIdleTimeoutMs: limits.upstreamIdleTimeoutMs,
+    forwardedProto: certificate === undefined ? 'http' : 'https',
   };
   const lifecycle = { closing: false };
-  const server = createProxyServer(reloader, settings, limits, lifecycle);
+  const server = createProxyServer(reloader, settings, limits, lifecycle, certificate);
   try {
     await listenOn(server, listen);
   } catch (error) {
@@ -78,11 +85,34 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     throw error;
   }
   reloader.start();
+  const certificates = await watchCertificate(server, options.tls, limits, logger);
 
   const bound = server.address() as AddressInfo;
-  const handle = createHandle(server, bound, reloader, pool, lifecycle, logger);
+  const handle = createHandle(server, bound, { reloader, pool, lifecycle, logger, certificates, scheme: settings.forwardedProto });
   logger.info({ address: handle.address, url: handle.url, routesFile: options.routesFile }, 'proxy listening');
   return handle;
+}
+
+/** Starts reloading the TLS files on change, for an HTTPS proxy. */
+async function watchCertificate(
+  server: Server,
+  files: ProxyTlsFiles | undefined,
+  limits: ProxyLimits,
+  logger: Logger,
+): Promise<CertificateWatcher | undefined> {
+  if (files === undefined) {
+    return undefined;
+  }
+  const watcher = new CertificateWatcher({
+    files,
+    logger,
+    // New connections get the new certificate; established ones keep theirs.
+    apply: (certificate) => (server as unknown as https.Server).setSecureContext({ cert: certificate.cert, key: certificate.key }),
+    debounceMs: limits.reloadDebounceMs,
+    pollIntervalMs: limits.reloadPollIntervalMs,
+  });
+  await watcher.start();
+  return watcher;
 }
 
 /** Loads the table at start. A missing file is allowed (requests get 503 until it appears), an invalid one is not. */
@@ -102,8 +132,9 @@ function createProxyServer(
   settings: ForwardSettings,
   limits: ProxyLimits,
   lifecycle: { closing: boolean },
+  certificate: LoadedCertificate | undefined,
 ): Server {
-  const server = http.createServer({
+  const httpOptions: http.ServerOptions = {
     maxHeaderSize: limits.maxHeaderSize,
     headersTimeout: limits.headersTimeoutMs,
     // 0 turns off Node's limit on the whole request, which would cut long uploads.
@@ -112,7 +143,11 @@ function createProxyServer(
     connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
     // Checked in handleRequest instead, so that the client gets an S3 XML error.
     requireHostHeader: false,
-  });
+  };
+  const server =
+    certificate === undefined
+      ? http.createServer(httpOptions)
+      : (https.createServer({ ...httpOptions, cert: certificate.cert, key: certificate.key }) as unknown as Server);
   server.timeout = limits.socketIdleTimeoutMs;
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void => {
@@ -128,6 +163,8 @@ function createProxyServer(
   // Expect values other than 100-continue are the upstream's to judge.
   server.on('checkExpectation', (req, res) => handleRequest(req, res, false));
   server.on('clientError', (error, socket) => handleClientError(error, socket, settings.logger));
+  // Failed handshakes (a client that does not trust the certificate, plain HTTP on the TLS port) are the client's problem.
+  server.on('tlsClientError', (error: Error & { code?: string }) => settings.logger.debug({ code: error.code }, 'tls handshake failed'));
   server.on('error', (error) => settings.logger.error({ err: error }, 'proxy server error'));
   return server;
 }
@@ -201,20 +238,25 @@ function listenError(error: Error, listen: ProxyListenAddress): TenantsError {
   return new TenantsError('PROXY_LISTEN_FAILED', `cannot listen on ${address}: ${advice} (${code ?? 'error'})`, { cause: error });
 }
 
-function createHandle(
-  server: Server,
-  bound: AddressInfo,
-  reloader: RoutesReloader,
-  pool: UpstreamPool,
-  lifecycle: { closing: boolean },
-  logger: Logger,
-): ProxyHandle {
+/** What the handle of a running proxy stops on close. */
+interface ProxyParts {
+  reloader: RoutesReloader;
+  pool: UpstreamPool;
+  lifecycle: { closing: boolean };
+  logger: Logger;
+  certificates: CertificateWatcher | undefined;
+  scheme: 'http' | 'https';
+}
+
+function createHandle(server: Server, bound: AddressInfo, parts: ProxyParts): ProxyHandle {
+  const { reloader, pool, lifecycle, logger, certificates } = parts;
   let closed: Promise<void> | undefined;
 
   const close = (): Promise<void> => {
     closed ??= new Promise<void>((resolve) => {
       lifecycle.closing = true;
       reloader.stop();
+      certificates?.stop();
       // server.close() closes idle keep-alive connections once; connections that become
       // idle later, when their request finishes, are closed by this sweep.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
@@ -237,7 +279,7 @@ function createHandle(
   return {
     address: formatHostPort(bound.address, bound.port),
     port: bound.port,
-    url: clientUrl(bound.address, bound.port),
+    url: clientUrl(bound.address, bound.port, parts.scheme),
     reload: () => reloader.reload(),
     close,
     destroy,

@@ -58,7 +58,8 @@ export async function startSupervisor(config: Config, options: StartSupervisorOp
 
     const running = new Supervisor({ config, paths, engine, tenants, spawn: spawnServer, logger });
     supervisor = running;
-    proxy = await startProxy({ routesFile: paths.routes, listen: config.proxy.listen, logger });
+    const tls = config.proxy.tls === undefined ? undefined : { certFile: config.proxy.tls.cert, keyFile: config.proxy.tls.key };
+    proxy = await startProxy({ routesFile: paths.routes, listen: config.proxy.listen, logger, tls });
     logger.info({ listen: proxy.address }, 'proxy started');
     const reload = serialize(() => reloadFromDisk(config, paths, running, logger));
     control = await startControlServer(paths.controlSocket, { reload, restart: (name) => running.restartTenant(name) }, logger);

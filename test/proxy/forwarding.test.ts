@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Client as MinioClient } from 'minio';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Cleanup,
@@ -179,6 +181,49 @@ describe('proxy forwarding', () => {
     expect(report?.bodyBytes).toBe(0);
     expect(headerValues(report?.rawHeaders ?? [], 'content-length')).toEqual(['0']);
     expect(headerValues(report?.rawHeaders ?? [], 'transfer-encoding')).toEqual([]);
+  });
+});
+
+describe('proxy X-Forwarded headers', () => {
+  const signedByClient = `AWS4-HMAC-SHA256 Credential=${KEY}/20240102/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date;x-forwarded-for, Signature=abc`;
+  const cases = [
+    { name: 'adds both to a direct request', headers: ['Authorization', sigV4(KEY)], forwardedFor: ['127.0.0.1'], proto: ['http'] },
+    { name: 'appends to an existing X-Forwarded-For', headers: ['Authorization', sigV4(KEY), 'X-Forwarded-For', '203.0.113.7'], forwardedFor: ['203.0.113.7, 127.0.0.1'], proto: ['http'] },
+    {
+      name: 'appends to the last of several',
+      headers: ['Authorization', sigV4(KEY), 'X-Forwarded-For', '203.0.113.7', 'x-forwarded-for', '198.51.100.2'],
+      forwardedFor: ['203.0.113.7', '198.51.100.2, 127.0.0.1'],
+      proto: ['http'],
+    },
+    { name: 'keeps the proto of a proxy in front', headers: ['Authorization', sigV4(KEY), 'X-Forwarded-Proto', 'https'], forwardedFor: ['127.0.0.1'], proto: ['https'] },
+    { name: 'leaves a signed X-Forwarded-For alone', headers: ['Authorization', signedByClient, 'X-Forwarded-For', '203.0.113.7'], forwardedFor: ['203.0.113.7'], proto: ['http'] },
+  ];
+
+  it.each(cases)('$name', async ({ headers, forwardedFor, proto }) => {
+    const { fixture } = await setup();
+    const report = echoReport(await send(fixture.proxy.url, { path: '/b/forwarded', headers }));
+
+    expect(headerValues(report.rawHeaders, 'x-forwarded-for')).toEqual(forwardedFor);
+    expect(headerValues(report.rawHeaders, 'x-forwarded-proto')).toEqual(proto);
+  });
+
+  it('is absent from what real clients sign', async () => {
+    const { upstream, fixture } = await setup();
+    const port = Number(new URL(fixture.proxy.url).port);
+    const sdk = new S3Client({ endpoint: fixture.proxy.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: KEY, secretAccessKey: 'secret-sdk' }, maxAttempts: 1 });
+    cleanup.add(() => sdk.destroy());
+    const minio = new MinioClient({ endPoint: '127.0.0.1', port, useSSL: false, accessKey: KEY, secretKey: 'secret-minio', region: 'us-east-1' });
+
+    await sdk.send(new PutObjectCommand({ Bucket: 'sdk', Key: 'signed', Body: 'x' }));
+    await minio.bucketExists('minio');
+
+    const authorizations = [...upstream.received.values()].flatMap((report) => headerValues(report.rawHeaders, 'authorization'));
+    expect(authorizations).toHaveLength(2);
+    for (const authorization of authorizations) {
+      const signed = /SignedHeaders=([^,]+)/.exec(authorization)?.[1] ?? '';
+      expect(signed).toContain('host');
+      expect(signed).not.toContain('x-forwarded');
+    }
   });
 });
 
