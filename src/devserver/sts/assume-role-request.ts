@@ -10,12 +10,8 @@ import { StsError, invalidParameterValue } from './sts-error.js';
 export const STS_API_VERSION = '2011-06-15';
 export const DEFAULT_DURATION_SECONDS = 3600;
 export const MIN_DURATION_SECONDS = 900;
-/**
- * NOTE: 12 hours is the limit in early versions of MinIO's docs/sts/assume-role.md. MinIO later
- * raised it to 7 days and, in 2021, to 365 days, so a current MinIO accepts values that this
- * server rejects.
- */
-export const MAX_DURATION_SECONDS = 43_200;
+/** 365 days, the limit of current MinIO releases (raised from 12 hours, then 7 days, in 2021). */
+export const MAX_DURATION_SECONDS = 31_536_000;
 /** The largest session policy that MinIO's AssumeRole handler accepts. */
 export const MAX_SESSION_POLICY_CHARS = 2048;
 
