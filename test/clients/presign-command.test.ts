@@ -42,7 +42,7 @@ function submitForm(form: PostForm, fileName: string, body: Buffer): Promise<Res
   for (const [name, value] of Object.entries(form.fields)) {
     data.append(name, value);
   }
-  data.append('file', new Blob([body]), fileName);
+  data.append('file', new Blob([new Uint8Array(body)]), fileName);
   return fetch(form.url, { method: 'POST', body: data });
 }
 
