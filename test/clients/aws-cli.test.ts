@@ -20,7 +20,7 @@ import {
 
 /** Debian's awscli package (aws-cli 2.9 on Debian 12); /root/.pyenv may shadow `aws` on PATH. */
 const AWS = '/usr/bin/aws';
-/** Above the CLI's 8 MiB multipart_threshold, so `aws s3 cp` uploads it in 3 parts of 8 MiB. */
+/** Above the CLI's 8 MiB multipart_threshold, so `aws s3 cp` uploads it in 3 parts of 8, 8 and 4 MiB. */
 const LARGE_FILE_BYTES = 20 * 1024 * 1024;
 
 interface AwsOutcome {

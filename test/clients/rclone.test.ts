@@ -53,7 +53,7 @@ afterAll(async () => {
   await stopTenantPair(pair);
 });
 
-/** The remote `X` is defined by RCLONE_CONFIG_X_* variables only; the config file is empty. */
+/** Defines the remote `X` by RCLONE_CONFIG_X_* variables only, with an empty config file. */
 async function rcloneEnv(tenants: TenantPair, target: Target): Promise<Record<string, string>> {
   const emptyConfig = join(tenants.scratchDir, 'rclone.conf');
   await writeFile(emptyConfig, '');
