@@ -2,6 +2,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { errnoCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { sendS3Error } from '../s3/error-response.js';
+import { mayBeAssumeRole, teeAssumeRoleResponse } from './assume-role-tee.js';
 import { filterResponseHeaders, type ScannedRequestHeaders } from './hop-by-hop.js';
 import type { LogThrottle } from './log-throttle.js';
 import type { Route } from './route-index.js';
@@ -16,6 +17,10 @@ export interface ForwardSettings {
   upstreamIdleTimeoutMs: number;
   /** The scheme clients use to reach the proxy, sent as X-Forwarded-Proto. */
   forwardedProto: 'http' | 'https';
+  /** Max bytes of an STS response read for the temporary access key it issues. */
+  maxAssumeRoleResponseBytes: number;
+  /** Records a temporary access key that a tenant's server issued through STS. */
+  learnTemporaryKey: (tenant: string, accessKey: string, expiresAtMs: number) => void;
 }
 
 /**
@@ -50,6 +55,7 @@ export function forwardRequest(
     retryOnStaleSocket: !expectContinue && !hasBody(headers),
     settled: false,
     bodyPrefix,
+    mayBeAssumeRole: mayBeAssumeRole(req),
   };
 
   // A client that goes away mid-request or mid-response aborts the upstream request.
@@ -253,6 +259,8 @@ interface Exchange {
   settled: boolean;
   /** Body bytes read before forwarding started (a form scanned for its credential), sent first. */
   bodyPrefix: readonly Buffer[] | undefined;
+  /** The response may carry STS credentials to learn. */
+  mayBeAssumeRole: boolean;
 }
 
 /** Handles an upstream failure: an S3 error before the response started, a cut connection after. */
@@ -302,6 +310,12 @@ function relayResponse(exchange: Exchange, upstreamReq: ClientRequest, upstreamR
   });
   // Node emits 'error' when the upstream connection closes mid-body.
   upstreamRes.on('error', (error) => failExchange(exchange, upstreamReq, error));
+  if (exchange.mayBeAssumeRole) {
+    const { route, settings } = exchange;
+    teeAssumeRoleResponse(upstreamRes, settings.maxAssumeRoleResponseBytes, (credential) =>
+      settings.learnTemporaryKey(route.tenant, credential.accessKeyId, credential.expiresAtMs),
+    );
+  }
   upstreamRes.pipe(res);
 }
 

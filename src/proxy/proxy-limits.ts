@@ -8,6 +8,10 @@ export interface ProxyLimits extends UpstreamLimits {
   headersTimeoutMs: number;
   /** Max bytes of a POST form read to find its credential field before the file. */
   maxFormPrefixBytes: number;
+  /** Max bytes of an STS AssumeRole* response read for the temporary access key. */
+  maxAssumeRoleResponseBytes: number;
+  /** Max temporary access keys learned from STS responses and kept until they expire. */
+  maxLearnedKeys: number;
   /** How often Node checks connections against headersTimeoutMs. */
   connectionsCheckingIntervalMs: number;
   /** How long an idle client keep-alive connection stays open. */
@@ -31,6 +35,10 @@ export const DEFAULT_PROXY_LIMITS: ProxyLimits = {
   // S3 rejects more than 20480 bytes of fields before the file (the MaxPostPreDataLengthBytes
   // element of its MaxPostPreDataLengthExceeded error), so 64 KiB fits every form S3 accepts.
   maxFormPrefixBytes: 64 * 1024,
+  // A MinIO AssumeRole response is about 1 KiB; a session policy can make it larger.
+  maxAssumeRoleResponseBytes: 64 * 1024,
+  // About 100 bytes each, so the store stays below roughly 10 MiB (an estimate).
+  maxLearnedKeys: 100_000,
   connectionsCheckingIntervalMs: 5_000,
   keepAliveTimeoutMs: 5_000,
   // Long enough for a slow server-side operation, such as a large CopyObject.

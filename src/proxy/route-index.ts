@@ -1,4 +1,5 @@
 import type { RouteEntry, RoutesTable, TenantState } from '../routing/routes-file.js';
+import type { LearnedKeys } from './learned-keys.js';
 import type { Upstream, UpstreamPool } from './upstream-pool.js';
 
 /** A tenant as the proxy routes to it. */
@@ -17,8 +18,14 @@ export class RouteIndex {
   readonly tenantCount: number;
   private readonly byAccessKey = new Map<string, Route>();
   private readonly byHost = new Map<string, Route>();
+  private readonly byTenant = new Map<string, Route>();
 
-  constructor(table: RoutesTable, pool: UpstreamPool) {
+  /** `learned` holds temporary keys from STS; it is shared by every index and pruned to this table's tenants. */
+  constructor(
+    table: RoutesTable,
+    pool: UpstreamPool,
+    private readonly learned?: LearnedKeys,
+  ) {
     const upstreams = pool.update(table.tenants.map((entry) => entry.upstream));
     for (const entry of table.tenants) {
       const route: Route = { tenant: entry.name, state: entry.state, upstream: upstreams.get(entry.upstream) as Upstream };
@@ -26,12 +33,28 @@ export class RouteIndex {
         this.byAccessKey.set(accessKey, route);
       }
       addHosts(this.byHost, entry, route);
+      this.byTenant.set(entry.name, route);
     }
     this.tenantCount = table.tenants.length;
+    learned?.retainTenants(new Set(this.byTenant.keys()));
   }
 
+  /** Finds the tenant of a configured access key, else of a temporary key learned from STS. */
   routeForAccessKey(accessKey: string): Route | undefined {
-    return this.byAccessKey.get(accessKey);
+    const route = this.byAccessKey.get(accessKey);
+    if (route !== undefined || this.learned === undefined || this.learned.size === 0) {
+      return route;
+    }
+    const tenant = this.learned.tenantFor(accessKey);
+    return tenant === undefined ? undefined : this.byTenant.get(tenant);
+  }
+
+  /** Records a temporary key that `tenant`'s server issued, until `expiresAtMs`; false when it was not recorded. */
+  learnAccessKey(accessKey: string, tenant: string, expiresAtMs: number): boolean {
+    if (this.learned === undefined || !this.byTenant.has(tenant) || this.byAccessKey.has(accessKey)) {
+      return false;
+    }
+    return this.learned.learn(accessKey, tenant, expiresAtMs);
   }
 
   /**

@@ -11,6 +11,7 @@ import { scanRequestHeaders } from './hop-by-hop.js';
 import { clientUrl, formatHostPort, parseProxyListen, type ProxyListenAddress } from './listen-address.js';
 import { LogThrottle } from './log-throttle.js';
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js';
+import { LearnedKeys } from './learned-keys.js';
 import { RouteIndex } from './route-index.js';
 import { RoutesReloader } from './routes-reloader.js';
 import { selectRoute } from './select-route.js';
@@ -59,10 +60,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const limits: ProxyLimits = { ...DEFAULT_PROXY_LIMITS, ...options.limits };
 
   const pool = new UpstreamPool(limits);
+  const learned = new LearnedKeys(limits.maxLearnedKeys);
   const reloader = new RoutesReloader({
     file: options.routesFile,
     logger,
-    buildIndex: (table) => new RouteIndex(table, pool),
+    buildIndex: (table) => new RouteIndex(table, pool, learned),
     debounceMs: limits.reloadDebounceMs,
     pollIntervalMs: limits.reloadPollIntervalMs,
   });
@@ -75,6 +77,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     retryAfterSeconds: options.retryAfterSeconds ?? 1,
     upstreamIdleTimeoutMs: limits.upstreamIdleTimeoutMs,
     forwardedProto: certificate === undefined ? 'http' : 'https',
+    maxAssumeRoleResponseBytes: limits.maxAssumeRoleResponseBytes,
+    learnTemporaryKey: (tenant, accessKey, expiresAtMs) => learnTemporaryKey(reloader, logger, tenant, accessKey, expiresAtMs),
   };
   const lifecycle = { closing: false };
   const server = createProxyServer(reloader, settings, limits, lifecycle, certificate);
@@ -91,6 +95,20 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const handle = createHandle(server, bound, { reloader, pool, lifecycle, logger, certificates, scheme: settings.forwardedProto });
   logger.info({ address: handle.address, url: handle.url, routesFile: options.routesFile }, 'proxy listening');
   return handle;
+}
+
+/**
+ * Adds a temporary key from an STS response to the current table's tenant. The secret
+ * key and session token are never parsed, so they cannot reach this log line.
+ */
+function learnTemporaryKey(reloader: RoutesReloader, logger: Logger, tenant: string, accessKey: string, expiresAtMs: number): void {
+  const learned = reloader.current?.learnAccessKey(accessKey, tenant, expiresAtMs) ?? false;
+  const expiration = new Date(expiresAtMs).toISOString();
+  if (learned) {
+    logger.info({ tenant, accessKey, expiration }, 'temporary access key learned');
+  } else {
+    logger.debug({ tenant, accessKey, expiration }, 'temporary access key not learned: expired, configured, or tenant gone');
+  }
 }
 
 /** Starts reloading the TLS files on change, for an HTTPS proxy. */
