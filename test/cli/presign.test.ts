@@ -10,6 +10,7 @@ import {
   parseObjectTarget,
   parseOperation,
 } from '../../src/presign/presign-arguments.js';
+import { presignClient, presignObjectUrl, presignPostForm } from '../../src/presign/presign-client.js';
 import { escapeHtml, renderUploadFormHtml } from '../../src/presign/upload-form-html.js';
 import { makeWorkspace, type Workspace } from '../helpers/cli.js';
 import { addTenants, cli, type AddedTenant } from '../helpers/tenants.js';
@@ -186,6 +187,33 @@ describe('renderUploadFormHtml', () => {
     expect(fileInput).toBeGreaterThan(0);
     expect(html.lastIndexOf('type="hidden"')).toBeLessThan(fileInput);
     expect(html.indexOf('<button type="submit">')).toBeGreaterThan(fileInput);
+  });
+});
+
+describe('presign URLs for each public URL', () => {
+  const credentials = { accessKey: 'AKIDEXAMPLE1', secretKey: 'secret-key-example' };
+
+  // Presigning runs locally, so these public URLs are never contacted.
+  it.each([
+    ['http://127.0.0.1:9000', 'http://127.0.0.1:9000'],
+    ['https://s3.example.com', 'https://s3.example.com'],
+    ['https://s3.example.com:8443', 'https://s3.example.com:8443'],
+    ['http://files.example.com', 'http://files.example.com'],
+    ['http://[::1]:9000', 'http://[::1]:9000'],
+  ])('GET and POST on %s', async (publicUrl, origin) => {
+    const client = presignClient(publicUrl, credentials);
+    const url = new URL(await presignObjectUrl(client, 'GET', 'photos', 'dir/a b.txt', 60));
+    expect(url.origin).toBe(origin);
+    expect(url.pathname).toBe('/photos/dir/a%20b.txt');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
+
+    const form = await presignPostForm(client, publicUrl, { bucket: 'photos', keyPrefix: '', expiresSeconds: 60, maxSizeBytes: undefined });
+    expect(form.url).toBe(`${origin}/photos`);
+    expect(form.fields.key).toBe('${filename}');
+  });
+
+  it('rejects a public URL without http or https', () => {
+    expect(() => presignClient('ftp://127.0.0.1:9000', credentials)).toThrow('must start with http:// or https://');
   });
 });
 
