@@ -279,6 +279,7 @@ describe('presign command', () => {
     [['presign', 'alice', 'get', 'photos/k', '--html', 'x.html'], '--html applies to post only', 'presign <tenant> post <bucket>'],
     [['presign', 'alice', 'post', 'photos/k'], 'post takes a bucket, got "photos/k"', '--key-prefix'],
     [['presign', 'alice', 'list', 'photos/k'], 'unknown presign operation "list"', 'get, put, post'],
+    [['presign', 'alice', 'post', 'photos', '--html', '/nonexistent-dir/form.html'], 'failed to write the upload form to /nonexistent-dir/form.html: ENOENT', 'directory exists'],
   ])('rejects %j', async (args, problem, hint) => {
     const result = await cli(workspace, args);
     expect(result.exitCode).toBe(1);
