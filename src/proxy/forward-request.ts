@@ -66,6 +66,12 @@ export function forwardRequest(
     }
   });
   req.on('error', () => exchange.upstreamReq?.destroy());
+  // A request destroyed before its body was complete (a timed-out upload) emits no 'error'.
+  req.on('close', () => {
+    if (!req.complete) {
+      exchange.upstreamReq?.destroy();
+    }
+  });
 
   sendUpstream(exchange, expectContinue, false);
 }

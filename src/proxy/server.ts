@@ -1,10 +1,11 @@
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { errnoCode, TenantsError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { sendS3Error } from '../s3/error-response.js';
-import { handleClientError } from './client-errors.js';
+import { handleClientError, handleSocketTimeout } from './client-errors.js';
 import { forwardFormUpload, formUploadBoundary } from './form-upload.js';
 import { forwardRequest, sendFailure, type ForwardSettings } from './forward-request.js';
 import { scanRequestHeaders } from './hop-by-hop.js';
@@ -181,6 +182,8 @@ function createProxyServer(
   // Expect values other than 100-continue are the upstream's to judge.
   server.on('checkExpectation', (req, res) => handleRequest(req, res, false));
   server.on('clientError', (error, socket) => handleClientError(error, socket, settings.logger));
+  // With this listener Node no longer destroys idle sockets itself; handleSocketTimeout does.
+  server.on('timeout', (socket: Duplex) => handleSocketTimeout(socket, settings.logger));
   // Failed handshakes (a client that does not trust the certificate, plain HTTP on the TLS port) are the client's problem.
   server.on('tlsClientError', (error: Error & { code?: string }) => settings.logger.debug({ code: error.code }, 'tls handshake failed'));
   server.on('error', (error) => settings.logger.error({ err: error }, 'proxy server error'));
