@@ -2,12 +2,12 @@
 // (fast, written in C, so that the cost of the proxy in front of it shows), and the
 // development server (a realistic S3 server that checks signatures and writes to disk).
 import { randomBytes } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForHttp } from './network.mjs';
 import { startNginx } from './nginx.mjs';
-import { makeTemporaryDir, startProcess } from './processes.mjs';
+import { addFailureReport, makeTemporaryDir, startProcess } from './processes.mjs';
 
 const DEV_SERVER = fileURLToPath(new URL('../../bin/minio-dev-server.js', import.meta.url));
 const SINK_SERVER = fileURLToPath(new URL('./sink-server.mjs', import.meta.url));
@@ -67,7 +67,8 @@ export async function startDevServer() {
   const port = await freePort();
   const dataDir = await makeTemporaryDir('bench-devserver');
   // Its stderr goes to a file, because it reports every connection that wrk cuts at the end of a run.
-  const log = await open(join(await makeTemporaryDir('bench-devserver-log'), 'stderr.log'), 'w');
+  const logFile = join(await makeTemporaryDir('bench-devserver-log'), 'stderr.log');
+  const log = await open(logFile, 'w');
   const credentials = { accessKeyId: `BENCH${randomBytes(6).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('base64url') };
   const child = startProcess(process.execPath, [DEV_SERVER, 'server', '--address', `127.0.0.1:${port}`, dataDir], {
     label: 'minio-dev-server',
@@ -75,6 +76,10 @@ export async function startDevServer() {
     stdio: ['ignore', 'ignore', log.fd],
   });
   await log.close();
+  addFailureReport(async () => {
+    const lines = (await readFile(logFile, 'utf8')).trimEnd().split('\n');
+    return `last lines of the development server's stderr (port ${port}):\n${lines.slice(-20).join('\n')}`;
+  });
   await waitForHttp(port, { path: '/minio/health/live', child, isReady: (status) => status === 200 });
   return { kind: 'dev', port, child, dataDir, credentials };
 }

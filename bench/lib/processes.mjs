@@ -4,12 +4,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 const STOP_TIMEOUT_MS = 5_000;
 
 const running = new Set();
 const temporaryDirs = new Set();
+const failureReports = [];
 let interrupted = false;
 
 /** Spawns a tracked child process. Output goes to `stdio` (default: ignored). */
@@ -51,6 +53,14 @@ export async function makeTemporaryDir(prefix) {
   return dir;
 }
 
+/**
+ * Registers `report`, an async function returning text (such as the tail of a server's
+ * log), which runBenchmark prints when the run fails, before the temporary files go.
+ */
+export function addFailureReport(report) {
+  failureReports.push(report);
+}
+
 export async function stopEverything() {
   await Promise.all([...running].map((child) => stopProcess(child)));
   await Promise.all([...temporaryDirs].map((dir) => rm(dir, { recursive: true, force: true })));
@@ -80,8 +90,10 @@ export async function runBenchmark(main) {
   } catch (error) {
     process.exitCode = 1;
     console.error(error);
+    for (const report of failureReports) console.error(await report().catch((reportError) => `(no report: ${reportError.message})`));
   } finally {
     await stopEverything();
+    console.log(`\nload average (1 min) at the end: ${loadavg()[0].toFixed(2)}`);
   }
 }
 

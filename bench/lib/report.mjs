@@ -1,7 +1,7 @@
 // Output of a benchmark: the machine it ran on and Markdown tables.
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 
 export function machineLine() {
   let nproc = String(cpus().length);
@@ -10,7 +10,12 @@ export function machineLine() {
   } catch {
     // nproc is in coreutils; the count from node is the same on Linux without CPU limits.
   }
-  return `machine: nproc ${nproc}, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, kernel ${release()}`;
+  return `machine: nproc ${nproc}, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, kernel ${release()}; ${loadLine()}`;
+}
+
+/** The 1-minute load average, because other jobs on a shared machine skew every latency. */
+export function loadLine() {
+  return `load average (1 min) ${loadavg()[0].toFixed(2)}`;
 }
 
 /** Prints a Markdown table; `rows` are arrays of cells in `columns` order. */
