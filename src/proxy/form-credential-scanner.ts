@@ -129,7 +129,7 @@ export class FormCredentialScanner {
   private decide(result: FormScanResult): FormScanResult {
     this.decided = result;
     this.phase = 'done';
-    // The caller holds the chunks it forwards, so the scanner's copy can go.
+    // The caller keeps the chunks it forwards, so the scanner's copy can go.
     this.storage = Buffer.alloc(0);
     this.data = this.storage;
     return result;

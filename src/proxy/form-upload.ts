@@ -49,7 +49,7 @@ export function forwardFormUpload(req: IncomingMessage, res: ServerResponse, bou
     return;
   }
   if (context.expectContinue) {
-    // The tenant is known only after the fields arrive, so the proxy asks for them itself.
+    // The tenant is known only after the fields arrive, so the proxy sends 100 Continue itself.
     res.writeContinue();
   }
 

@@ -20,7 +20,7 @@ export class RouteIndex {
   private readonly byHost = new Map<string, Route>();
   private readonly byTenant = new Map<string, Route>();
 
-  /** `learned` holds temporary keys from STS; it is shared by every index and pruned to this table's tenants. */
+  /** `learned` contains the temporary keys from STS. It is shared by every index and pruned to this table's tenants. */
   constructor(
     table: RoutesTable,
     pool: UpstreamPool,

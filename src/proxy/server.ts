@@ -259,7 +259,7 @@ function listenError(error: Error, listen: ProxyListenAddress): TenantsError {
   return new TenantsError('PROXY_LISTEN_FAILED', `cannot listen on ${address}: ${advice} (${code ?? 'error'})`, { cause: error });
 }
 
-/** What the handle of a running proxy stops on close. */
+/** Parts of a running proxy that its handle stops on close. */
 interface ProxyParts {
   reloader: RoutesReloader;
   pool: UpstreamPool;

@@ -240,8 +240,9 @@ export function findAccessKey(authorization: readonly string[], rawQuery: string
 }
 
 /**
- * A cheap pre-check so that the common header-signed request never decodes its query.
- * True may be a false alarm (the text in a value); false is certain.
+ * Checks cheaply whether a raw query may carry a credential, so that the common
+ * header-signed request never decodes its query. True may be a false alarm (the text
+ * in a value), false is certain.
  */
 export function queryHasCredential(rawQuery: string): boolean {
   return rawQuery.includes('X-Amz-Credential') || rawQuery.includes('AWSAccessKeyId');

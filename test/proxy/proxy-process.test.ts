@@ -104,9 +104,9 @@ function sampleMemory(pid: number): { stop: () => Promise<{ maxRss: number; peak
 
 /**
  * Returns a stream of `size` bytes made of one random 1 MiB block with the chunk number
- * in its first 8 bytes, and their SHA-256 once read. Cheaper to make than generatedBody,
- * which keeps the test process from slowing the transfer down; the bytes still differ
- * per MiB, so a reordered or repeated chunk changes the hash.
+ * in its first 8 bytes, and their SHA-256 once read. It is cheaper to make than
+ * generatedBody, so the test process does not slow the transfer down. The bytes still
+ * differ per MiB, so a reordered or repeated chunk changes the hash.
  */
 function cheapBody(size: number): { stream: Readable; sha256: Promise<string> } {
   const block = randomBytes(MiB);

@@ -207,7 +207,7 @@ describe('proxy STS learning rules', () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
-  /** Starts an upstream that answers `POST /` with `body` and any other request with 200 `routed`. */
+  /** Starts an upstream that sends `body` for `POST /` and 200 `routed` for any other request. */
   async function fakeSts(status: number, contentType: string, body: string): Promise<string> {
     const server = http.createServer((req, res) => {
       req.resume();
