@@ -43,15 +43,45 @@ export async function startTenantPair(): Promise<TenantPair> {
   expect(aliceRow.state).toBe('running');
   expect(rowOf(status, 'bob').state).toBe('running');
 
+  const proxyEndpoint = `http://127.0.0.1:${workspace.proxyPort}`;
+  for (const tenant of tenants.values()) {
+    await waitUntilServedByProxy(proxyEndpoint, tenant);
+  }
+
   return {
     workspace,
     alice: tenants.get('alice') as AddedTenant,
     bob: tenants.get('bob') as AddedTenant,
-    proxyEndpoint: `http://127.0.0.1:${workspace.proxyPort}`,
+    proxyEndpoint,
     aliceDirectEndpoint: `http://127.0.0.1:${aliceRow.port}`,
     scratchDir: await mkdtemp(join(tmpdir(), 'minio-tenants-clients-')),
     pids,
   };
+}
+
+/**
+ * Waits at most `timeoutMs` for a signed ListBuckets through the proxy to succeed. The
+ * proxy answers 503 until it has loaded the routing table, and the clients under test
+ * should not depend on their own retries for that.
+ */
+async function waitUntilServedByProxy(proxyEndpoint: string, tenant: AddedTenant, timeoutMs = 20_000): Promise<void> {
+  const client = s3ClientAt(proxyEndpoint, tenant);
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  try {
+    while (Date.now() < deadline) {
+      try {
+        await client.send(new ListBucketsCommand({}));
+        return;
+      } catch (error) {
+        lastError = error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+  throw new Error(`the proxy at ${proxyEndpoint} did not serve tenant ${tenant.name} within ${timeoutMs} ms: ${String(lastError)}`);
 }
 
 /** Runs `down`, kills any remembered pid still alive and deletes the temporary directories. */
