@@ -6,9 +6,11 @@ import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TenantsError } from '../../src/errors.js';
 import { startProxy } from '../../src/proxy/server.js';
+import { startDevServer } from '../devserver/helpers.js';
 import { Cleanup, route, send, sigV4, startEchoUpstream, startTestProxy, waitFor, type EchoReport } from './helpers.js';
 
 const run = promisify(execFile);
@@ -163,5 +165,31 @@ describe('proxy TLS', () => {
     expect(plain).toBeInstanceOf(Error);
     expect(secure.status).toBe(200);
     expect(secure.report.upstream).toBe('a');
+  });
+
+  it('carries signed S3 requests to a development server', async () => {
+    const dir = await tempDir();
+    const certificate = await selfSigned(dir, 'sdk');
+    const tenant = await startDevServer();
+    cleanup.add(() => tenant.stop().then(() => undefined));
+    const { proxy } = await startTestProxy(cleanup, [route('dev', tenant.url, [tenant.accessKey])], {
+      tls: { certFile: certificate.certFile, keyFile: certificate.keyFile },
+    });
+    const client = new S3Client({
+      endpoint: proxy.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: tenant.accessKey, secretAccessKey: tenant.secretKey },
+      requestHandler: { httpsAgent: new https.Agent({ ca: certificate.cert }) },
+    });
+    cleanup.add(() => client.destroy());
+
+    await client.send(new CreateBucketCommand({ Bucket: 'over-tls' }));
+    await client.send(new PutObjectCommand({ Bucket: 'over-tls', Key: 'k', Body: 'sent over HTTPS' }));
+    const object = await client.send(new GetObjectCommand({ Bucket: 'over-tls', Key: 'k' }));
+
+    // The server checks each signature, which the added X-Forwarded-* headers must not break.
+    expect(await object.Body!.transformToString()).toBe('sent over HTTPS');
   });
 });
