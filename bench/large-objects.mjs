@@ -83,7 +83,7 @@ function fastPut(bytes) {
   return async (target) => ({ url: `http://127.0.0.1:${target.port}/bench/upload.bin`, method: 'PUT', uploadBytes: bytes, headers: sigV4ShapedHeaders(ACCESS_KEY) });
 }
 
-/** A presigned request; the GET reads the object that the PUT scenario stored through the same target. */
+/** Presigns a request for each target; the GET reads the object that the PUT scenario stored through the same target. */
 function devRequest(devServer, method, bytes) {
   return async (target) => ({
     url: await presignUrl(target.port, devServer.credentials, method, 'bench', `object-${target.port}.bin`),
@@ -112,7 +112,7 @@ async function measureScenario({ targets, requestFor, op }) {
 async function checkedTransfer(request) {
   const result = await transfer(request.url, request);
   if (result.status !== 200) {
-    throw new Error(`${request.method} ${request.url.split('?')[0]} answered ${result.status}`);
+    throw new Error(`${request.method} ${request.url.split('?')[0]} responded with status ${result.status}`);
   }
   if (request.method === 'GET' && result.bytesReceived < OBJECT_BYTES) {
     throw new Error(`GET ${request.url.split('?')[0]} returned ${result.bytesReceived} bytes, fewer than ${OBJECT_BYTES}`);

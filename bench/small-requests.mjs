@@ -1,5 +1,5 @@
 // Small signed GETs through every target (direct, tenants proxy as one process and as a
-// cluster of two, nginx, HAProxy) to two backends (nginx answering from memory, and the
+// cluster of two, nginx, HAProxy) to two backends (nginx responding from memory, and the
 // development server). Two phases per target with wrk:
 //   peak:      32 connections, as fast as they go
 //   half load: 64 connections paced to half of the single-process proxy's peak

@@ -1,8 +1,8 @@
-// The supervisor on the development server: time from `up --detach` to every tenant ready
-// for 1, 10, 50 and 100 tenants; then, with 100 tenants running, the wall time of `status`
-// (hyperfine), the supervisor's CPU and RSS while idle, and the time from SIGKILL of a
-// tenant's server to its first successful request through the proxy, next to the time one
-// development server takes to start.
+// The supervisor on the development server. It times `up --detach` until every tenant is
+// ready for 1, 10, 50 and 100 tenants. With 100 tenants running, it then measures the wall
+// time of `status` (hyperfine), the supervisor's CPU and RSS while idle, and the time from
+// SIGKILL of a tenant's server to its first successful request through the proxy, next to
+// the time one development server takes to start.
 //
 //   npm run bench:supervisor
 //
@@ -75,12 +75,12 @@ await runBenchmark(async () => {
   printTable('Targets', ['target', 'measured', 'goal', 'result'], checks);
 });
 
-/** A temporary directory with a tenants.yaml whose proxy port and tenant port range are free now. */
+/** Creates a temporary directory with a tenants.yaml whose proxy port and tenant port range are free now. */
 async function makeWorkspace(count) {
   const dir = await makeTemporaryDir('bench-supervisor');
   const configFile = join(dir, 'tenants.yaml');
   const proxyPort = await freePort();
-  // Above Linux's default ephemeral range (32768-60999), so that no outgoing connection holds one.
+  // Above Linux's default ephemeral range (32768-60999), so that no outgoing connection uses one.
   const portsFrom = 61_000 + Math.floor(Math.random() * 15) * 250;
   await writeFile(
     configFile,
@@ -188,7 +188,7 @@ async function measureIdle(report) {
 async function measureRecovery(workspace, tenant) {
   const client = s3Client(workspace.proxyPort, { accessKeyId: tenant.accessKey, secretAccessKey: tenant.secretKey });
   const ok = async () => client.send(new ListBucketsCommand({})).then(() => true, () => false);
-  if (!(await ok())) throw new Error(`tenant ${tenant.name} does not answer through the proxy before the kill`);
+  if (!(await ok())) throw new Error(`tenant ${tenant.name} does not respond through the proxy before the kill`);
 
   const before = (await readStatus(workspace)).tenants.find((row) => row.name === tenant.name);
   const killedAtNs = process.hrtime.bigint();
@@ -203,7 +203,7 @@ async function measureRecovery(workspace, tenant) {
     }
     await new Promise((resolve) => setTimeout(resolve, RECOVERY_POLL_MS));
   }
-  throw new Error(`tenant ${tenant.name} did not answer through the proxy within ${RECOVERY_DEADLINE_MS} ms of SIGKILL`);
+  throw new Error(`tenant ${tenant.name} did not respond through the proxy within ${RECOVERY_DEADLINE_MS} ms of SIGKILL`);
 }
 
 /** Spawn-to-live time of one development server, the "start time" in the recovery goal (median of 3). */

@@ -1,4 +1,4 @@
-// The two backends that every target forwards to: nginx answering from memory and disk
+// The two backends that every target forwards to: nginx responding from memory and disk
 // (fast, written in C, so that the cost of the proxy in front of it shows), and the
 // development server (a realistic S3 server that checks signatures and writes to disk).
 import { randomBytes } from 'node:crypto';
@@ -17,7 +17,7 @@ export const SMALL_BODY = 'x'.repeat(256);
 
 /**
  * nginx with one worker: `/large/FILE` serves files from its prefix (sendfile), every other
- * path answers 200 with SMALL_BODY whatever the method. Returns the prefix so that callers
+ * path gets 200 with SMALL_BODY whatever the method. Returns the prefix so that callers
  * can add files under `<prefix>/large/`.
  */
 export async function startStaticBackend() {
@@ -49,8 +49,8 @@ export async function writeLargeFile(backend, name, bytes) {
 }
 
 /**
- * A node:http server that reads every request body to the end and answers 200, for large
- * PUTs: nginx's `return` answers before the body has arrived, which is not how S3 behaves.
+ * A node:http server that reads every request body to the end and then responds 200, for
+ * large PUTs: nginx's `return` responds before the body has arrived, which is not how S3 behaves.
  */
 export async function startSinkBackend() {
   const port = await freePort();

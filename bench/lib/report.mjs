@@ -13,7 +13,7 @@ export function machineLine() {
   return `machine: nproc ${nproc}, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, kernel ${release()}; ${loadLine()}`;
 }
 
-/** The 1-minute load average, because other jobs on a shared machine skew every latency. */
+/** Formats the 1-minute load average, because other jobs on a shared machine skew every latency. */
 export function loadLine() {
   return `load average (1 min) ${loadavg()[0].toFixed(2)}`;
 }

@@ -1,5 +1,5 @@
 // Large uploads and downloads from the benchmark process, with a node:http client that
-// streams from one reused 1 MiB buffer and discards what it receives, so the client holds
+// streams from one reused 1 MiB buffer and discards what it receives, so the client keeps
 // little memory and does no per-byte work.
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
