@@ -11,7 +11,7 @@ import type { UploadForm } from './upload-form-html.js';
 /** MinIO's default region; the dev server and MinIO both accept it when none is configured. */
 export const PRESIGN_REGION = 'us-east-1';
 
-/** `success_action_status` that the form asks for, so a browser shows S3's XML result instead of an empty 204 page. */
+/** `success_action_status` of the form, so a browser shows S3's XML result instead of an empty 204 page. */
 const FORM_SUCCESS_STATUS = '201';
 
 export interface PostFormRequest {
@@ -66,8 +66,8 @@ export async function presignPostForm(client: Client, publicUrl: string, request
 }
 
 /**
- * The SDK writes an IPv6 host without brackets into its POST URL, so the URL is built
- * from the public URL here. The form goes to the bucket's path-style URL.
+ * Builds the bucket's path-style URL from the public URL, because the SDK writes an IPv6
+ * host without brackets into its own POST URL (minio 8, `presignedPostPolicy`).
  */
 function postUrlOf(publicUrl: string, bucket: string): string {
   const url = parsePublicUrl(publicUrl);
