@@ -14,6 +14,8 @@ export function s3Client(port, credentials) {
     credentials,
     // No retries, so that a failing setup fails at once with the first error.
     maxAttempts: 1,
+    // Bounds every call, so that a server that accepts and never responds cannot hang a run.
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
   });
 }
 

@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 
 const CHUNK = randomBytes(1024 * 1024);
+/** A transfer fails when its connection carries no data for this long, so a stalled target cannot hang a run. */
+const IDLE_TIMEOUT_MS = 30_000;
 const agent = new Agent({ keepAlive: false });
 
 /**
@@ -33,6 +35,7 @@ export function transfer(url, { method, uploadBytes = 0, headers = {} }) {
         res.on('error', reject);
       },
     );
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${target.pathname} saw no data for ${IDLE_TIMEOUT_MS} ms`)));
     req.on('error', reject);
     writeBody(req, uploadBytes);
   });
