@@ -17,12 +17,14 @@ import { startDevServer, type DevServerHandle } from '../devserver/helpers.js';
 import { Cleanup, route, sigV4, startEchoUpstream } from './helpers.js';
 
 /**
- * The proxy as a separate process (`minio-tenants proxy`), so that its memory can be read
- * from /proc. Tests run after `tsc`, which `npm test` does first, because the CLI runs
- * from dist/.
+ * The proxy as a separate process, so that its memory can be read from /proc: alone
+ * (fixtures/proxy-child.mjs) for the memory bound, and as `minio-tenants proxy` for the
+ * CLI's TLS options. Tests run after `tsc`, which `npm test` does first, because both
+ * run from dist/.
  */
 
 const CLI = fileURLToPath(new URL('../../bin/minio-tenants.js', import.meta.url));
+const PROXY_CHILD = fileURLToPath(new URL('./fixtures/proxy-child.mjs', import.meta.url));
 const MiB = 1024 * 1024;
 const run = promisify(execFile);
 const cleanup = new Cleanup();
@@ -33,11 +35,9 @@ interface ProxyProcess {
   url: string;
 }
 
-/** Starts `minio-tenants proxy` on a free loopback port and waits for its URL on stdout. */
-async function startProxyProcess(routesFile: string, extraArgs: string[] = []): Promise<ProxyProcess> {
-  const child = spawn(process.execPath, [CLI, 'proxy', '--routes', routesFile, '--listen', '127.0.0.1:0', ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Starts a proxy process with `args` (a script and its arguments) and waits for its URL on stdout. */
+async function startProxyProcess(args: string[]): Promise<ProxyProcess> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   cleanup.add(() => stopProcess(child));
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -214,7 +214,7 @@ describe('proxy process', () => {
     cleanup.add(() => tenant.stop().then(() => undefined));
     const routesFile = join(dir, 'routes.json');
     await writeRoutesFile(routesFile, [route('big', tenant.url, [tenant.accessKey])]);
-    const proxy = await startProxyProcess(routesFile);
+    const proxy = await startProxyProcess([PROXY_CHILD, routesFile]);
     const client = new S3Client({
       endpoint: proxy.url,
       region: 'us-east-1',
@@ -268,7 +268,7 @@ describe('proxy process', () => {
     const routesFile = join(dir, 'routes.json');
     await writeRoutesFile(routesFile, [route('a', upstream.url, ['AKIACLITLS'])]);
 
-    const proxy = await startProxyProcess(routesFile, ['--tls-cert', certFile, '--tls-key', keyFile]);
+    const proxy = await startProxyProcess([CLI, 'proxy', '--routes', routesFile, '--listen', '127.0.0.1:0', '--tls-cert', certFile, '--tls-key', keyFile]);
     const untrusted = await httpsStatus(`${proxy.url}/b/k`, undefined).catch((error: Error) => error);
     const trusted = await httpsStatus(`${proxy.url}/b/k`, await readFile(certFile));
 
