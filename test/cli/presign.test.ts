@@ -282,8 +282,8 @@ describe('presign command', () => {
     [['presign', 'alice', 'post', 'photos', '--html', '/nonexistent-dir/form.html'], 'failed to write the upload form to /nonexistent-dir/form.html: ENOENT', 'directory exists'],
   ])('rejects %j', async (args, problem, hint) => {
     const result = await cli(workspace, args);
-    expect(result.exitCode).toBe(1);
-    expect(result.stdout).toBe('');
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stdout, result.stderr).toBe('');
     expect(result.stderr).toContain(problem);
     expect(result.stderr).toContain(hint);
   });

@@ -30,13 +30,11 @@ export interface Target {
   endpoint: string;
 }
 
-export async function startTenantPair(): Promise<TenantPair> {
-  const workspace = await makeWorkspace();
-  const pids = new PidTracker();
-  const tenants = await addTenants(workspace, ['alice', 'bob']);
+/** Workspaces tried when another process takes the proxy port before `up` binds it. */
+const MAX_START_ATTEMPTS = 3;
 
-  const up = await cli(workspace, ['up', '--detach']);
-  expect(up.exitCode, up.stderr).toBe(0);
+export async function startTenantPair(): Promise<TenantPair> {
+  const { workspace, tenants, pids } = await upInFreshWorkspace();
   const status = await statusOf(workspace);
   pids.remember(status);
   const aliceRow = rowOf(status, 'alice');
@@ -57,6 +55,36 @@ export async function startTenantPair(): Promise<TenantPair> {
     scratchDir: await mkdtemp(join(tmpdir(), 'minio-tenants-clients-')),
     pids,
   };
+}
+
+/**
+ * Runs `up --detach` in a new workspace. makeWorkspace checks that the proxy port is free,
+ * but it lies in the kernel's ephemeral port range (32768-60999 by default on Linux), so
+ * an outgoing connection of a parallel test can take it before `up` binds it. Then the
+ * workspace is dropped and a new one, with other ports, is tried.
+ */
+async function upInFreshWorkspace(): Promise<{ workspace: Workspace; tenants: Map<string, AddedTenant>; pids: PidTracker }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const workspace = await makeWorkspace();
+    const pids = new PidTracker();
+    const tenants = await addTenants(workspace, ['alice', 'bob']);
+    const up = await cli(workspace, ['up', '--detach']);
+    if (up.exitCode === 0) {
+      return { workspace, tenants, pids };
+    }
+
+    // A failed start may have left servers running; status.json names their pids.
+    await statusOf(workspace).then(
+      (status) => pids.remember(status),
+      () => undefined,
+    );
+    await pids.cleanup(workspace);
+    await workspace.cleanup();
+    const portTaken = up.stderr.includes('already in use');
+    if (!portTaken || attempt === MAX_START_ATTEMPTS) {
+      throw new Error(`"up --detach" failed with exit code ${up.exitCode} (attempt ${attempt} of ${MAX_START_ATTEMPTS}): ${up.stderr}`);
+    }
+  }
 }
 
 /**
