@@ -89,7 +89,7 @@ async function upInFreshWorkspace(): Promise<{ workspace: Workspace; tenants: Ma
 
 /**
  * Waits at most `timeoutMs` for a signed ListBuckets through the proxy to succeed. The
- * proxy answers 503 until it has loaded the routing table, and the clients under test
+ * proxy returns 503 until it has loaded the routing table, and the clients under test
  * should not depend on their own retries for that.
  */
 async function waitUntilServedByProxy(proxyEndpoint: string, tenant: AddedTenant, timeoutMs = 20_000): Promise<void> {
