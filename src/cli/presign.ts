@@ -10,10 +10,18 @@ import {
   parseObjectTarget,
   parseOperation,
 } from '../presign/presign-arguments.js';
-import { presignClient, presignObjectUrl, presignPostForm } from '../presign/presign-client.js';
+import type { PostFormRequest } from '../presign/presign-client.js';
 import { FILE_FIELD_NAME, renderUploadFormHtml, type UploadForm } from '../presign/upload-form-html.js';
 import { readTenantCredentials, type TenantCredentials } from '../state/tenant-store.js';
 import { configPathOf, printJson } from './output.js';
+
+/**
+ * Loads the minio SDK only when presign runs: every command shares one module graph, and
+ * the SDK would add about 35 MiB to the long-running supervisor of `up`.
+ */
+function loadPresignClient(): Promise<typeof import('../presign/presign-client.js')> {
+  return import('../presign/presign-client.js');
+}
 
 interface PresignOptions {
   expires: string;
@@ -63,6 +71,7 @@ export function registerPresign(program: Command): void {
         assertNoPostOptions(operation, options);
         const { bucket, key } = parseObjectTarget(target);
         const tenant = await readTenantCredentials(configPathOf(command), tenantName);
+        const { presignClient, presignObjectUrl } = await loadPresignClient();
         const url = await presignObjectUrl(presignClient(tenant.endpoint, tenant), operation === 'get' ? 'GET' : 'PUT', bucket, key, expiresSeconds);
         printUrl(url, options.json === true);
         return;
@@ -70,6 +79,7 @@ export function registerPresign(program: Command): void {
 
       const request = parsePostRequest(target, options, expiresSeconds);
       const tenant = await readTenantCredentials(configPathOf(command), tenantName);
+      const { presignClient, presignPostForm } = await loadPresignClient();
       const form = await presignPostForm(presignClient(tenant.endpoint, tenant), tenant.endpoint, request);
       if (options.html !== undefined) {
         await writeUploadPage(options.html, form, tenant, request.bucket);
@@ -86,7 +96,7 @@ function assertNoPostOptions(operation: string, options: PresignOptions): void {
   }
 }
 
-function parsePostRequest(target: string, options: PresignOptions, expiresSeconds: number): Parameters<typeof presignPostForm>[2] {
+function parsePostRequest(target: string, options: PresignOptions, expiresSeconds: number): PostFormRequest {
   if (target.includes('/')) {
     throw new TenantsError(
       'INVALID_ARGUMENTS',

@@ -40,9 +40,11 @@ export interface Workspace {
  */
 export async function makeWorkspace(extraYaml = ''): Promise<Workspace> {
   const dir = await mkdtemp(join(tmpdir(), 'minio-tenants-'));
-  const portsFrom = 20_000 + Math.floor(Math.random() * 200) * 200;
+  // Both ranges stay below Linux's ephemeral ports (32768-60999), which outgoing
+  // connections of other tests could take between the check and the bind.
+  const portsFrom = 20_000 + Math.floor(Math.random() * 60) * 200;
   // A random start, because parallel test workers would all get the first free port of a range.
-  const proxyStart = 40_000 + Math.floor(Math.random() * 9_000);
+  const proxyStart = 10_000 + Math.floor(Math.random() * 9_000);
   const proxyPort = await getPort({ port: portNumbers(proxyStart, proxyStart + 999) });
   const configFile = join(dir, 'tenants.yaml');
   await writeFile(
