@@ -16,7 +16,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 32;
 const TABLE_SIZES = [1, 10, 100, 1000];
 const ACCESS_KEY = 'BENCHROUTESKEY000001';
-/** Throughput at 1,000 routes within this fraction of 1 route counts as flat. */
+/**
+ * CPU time per request at 1,000 routes within this fraction of 1 route counts as flat. CPU
+ * time is the verdict because req/s moves by more than this between runs on a shared machine.
+ */
 const FLAT_TOLERANCE = 0.1;
 
 await runBenchmark(async () => {
@@ -61,8 +64,8 @@ await runBenchmark(async () => {
     checks.push([
       `${target}: 1,000 vs 1 route`,
       `req/s ${fixed(ratio, 2)}, CPU/req ${fixed(cpuRatio, 2)}`,
-      `req/s >= ${1 - FLAT_TOLERANCE}`,
-      target === 'tenants proxy' ? verdict(ratio >= 1 - FLAT_TOLERANCE) : '(reference)',
+      `CPU/req <= ${1 + FLAT_TOLERANCE}`,
+      target === 'tenants proxy' ? verdict(cpuRatio <= 1 + FLAT_TOLERANCE) : '(reference)',
     ]);
   }
   printTable('Targets', ['target', 'measured', 'goal', 'result'], checks);
