@@ -67,11 +67,6 @@ export async function stopEverything() {
   temporaryDirs.clear();
 }
 
-/** Pids of children still running, for the leak check at the end of a run. */
-export function runningPids() {
-  return [...running].map((child) => child.pid);
-}
-
 /**
  * Runs `main`, then stops every tracked process and removes every temporary directory,
  * also when `main` throws or the user presses Ctrl-C.
@@ -94,12 +89,5 @@ export async function runBenchmark(main) {
   } finally {
     await stopEverything();
     console.log(`\nload average (1 min) at the end: ${loadavg()[0].toFixed(2)}`);
-  }
-}
-
-/** Fails a run whose child died early, naming the child and its exit. */
-export function assertRunning(child) {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    throw new Error(`${child.label} (pid ${child.pid}) exited early with ${child.signalCode ?? `code ${child.exitCode}`}; see its log`);
   }
 }
