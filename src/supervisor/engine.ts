@@ -2,7 +2,6 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { TenantsError } from '../errors.js';
 import type { ServerFlavor } from '../config/types.js';
 
@@ -108,6 +107,8 @@ export function developmentEngine(): Engine {
 }
 
 async function readVersion(file: string, prefixArgs: string[]): Promise<string> {
+  // Imported here because execa takes about 80 ms to load, which every short command would pay.
+  const { execa } = await import('execa');
   const result = await execa(file, [...prefixArgs, '--version'], { reject: false, timeout: 10_000, stdin: 'ignore' });
   const firstLine = `${result.stdout}\n${result.stderr}`.trim().split('\n')[0] ?? '';
   if (result.failed && firstLine === '') {
