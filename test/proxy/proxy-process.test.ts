@@ -17,14 +17,11 @@ import { startDevServer, type DevServerHandle } from '../devserver/helpers.js';
 import { Cleanup, route, sigV4, startEchoUpstream } from './helpers.js';
 
 /**
- * The proxy as a separate process, so that its memory can be read from /proc: alone
- * (fixtures/proxy-child.mjs) for the memory bound, and as `minio-tenants proxy` for the
- * CLI's TLS options. Tests run after `tsc`, which `npm test` does first, because both
- * run from dist/.
+ * The proxy as `minio-tenants proxy`, a separate process whose memory can be read from
+ * /proc. Tests run after `tsc`, which `npm test` does first, because the CLI runs from dist/.
  */
 
 const CLI = fileURLToPath(new URL('../../bin/minio-tenants.js', import.meta.url));
-const PROXY_CHILD = fileURLToPath(new URL('./fixtures/proxy-child.mjs', import.meta.url));
 const MiB = 1024 * 1024;
 const run = promisify(execFile);
 const cleanup = new Cleanup();
@@ -214,7 +211,7 @@ describe('proxy process', () => {
     cleanup.add(() => tenant.stop().then(() => undefined));
     const routesFile = join(dir, 'routes.json');
     await writeRoutesFile(routesFile, [route('big', tenant.url, [tenant.accessKey])]);
-    const proxy = await startProxyProcess([PROXY_CHILD, routesFile]);
+    const proxy = await startProxyProcess([CLI, 'proxy', '--routes', routesFile, '--listen', '127.0.0.1:0']);
     const client = new S3Client({
       endpoint: proxy.url,
       region: 'us-east-1',
