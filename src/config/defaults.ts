@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { derivePublicUrl, parseListenAddress } from './listen-address.js';
 import type { RawConfig, SupervisorDurationKey } from './schema.js';
@@ -11,6 +12,7 @@ export const DEFAULTS = {
   serverCommand: 'minio',
   flavor: 'auto',
   listen: '127.0.0.1:9000',
+  proxyWorkers: 1,
   portsFrom: 9001,
   portsTo: 9999,
   supervisor: {
@@ -59,6 +61,7 @@ export function applyDefaults(raw: RawConfig, file: string, exists: boolean): Co
     proxy: {
       listen,
       publicUrl: (raw.proxy?.publicUrl ?? derivePublicUrl(listenAddress)).replace(/\/$/, ''),
+      workers: proxyWorkers(raw.proxy?.workers ?? DEFAULTS.proxyWorkers),
       ...proxyTls(raw, base),
     },
     ports: { from: raw.ports?.from ?? DEFAULTS.portsFrom, to: raw.ports?.to ?? DEFAULTS.portsTo },
@@ -69,6 +72,14 @@ export function applyDefaults(raw: RawConfig, file: string, exists: boolean): Co
     },
     tenants,
   };
+}
+
+/** Upper bound of `proxy.workers`, also enforced by startProxyCluster(). */
+export const MAX_PROXY_WORKERS = 64;
+
+/** Resolves `auto` to the cores this process may use, capped at MAX_PROXY_WORKERS. */
+export function proxyWorkers(value: number | 'auto'): number {
+  return value === 'auto' ? Math.min(MAX_PROXY_WORKERS, availableParallelism()) : value;
 }
 
 /** Resolves the TLS paths against the config directory; no TLS unless both are set. */

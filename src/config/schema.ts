@@ -45,6 +45,8 @@ export const CONFIG_SCHEMA = {
       properties: {
         listen: nonEmptyString,
         publicUrl: nonEmptyString,
+        // An integer from 1 to 64 or `auto`, checked in validate.ts for a clearer message than oneOf gives.
+        workers: { type: ['number', 'string'] },
         // Empty (null) means plain HTTP; both paths are needed for HTTPS.
         tls: {
           type: ['object', 'null'],
@@ -96,7 +98,7 @@ export interface RawConfig {
     env?: Record<string, string> | null;
     flavor?: 'auto' | 'legacy' | 'current';
   } | null;
-  proxy?: { listen?: string; publicUrl?: string; tls?: { cert: string; key: string } | null } | null;
+  proxy?: { listen?: string; publicUrl?: string; workers?: number | 'auto'; tls?: { cert: string; key: string } | null } | null;
   ports?: { from?: number; to?: number } | null;
   supervisor?: Partial<Record<SupervisorDurationKey, string>> & { maxCrashes?: number } | null;
   logs?: { maxSize?: string; keep?: number } | null;

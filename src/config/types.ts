@@ -29,6 +29,8 @@ export interface Config {
     /** `host:port` */
     listen: string;
     publicUrl: string;
+    /** Proxy processes; `auto` in tenants.yaml is resolved to os.availableParallelism(). 1 runs the proxy in the supervisor. */
+    workers: number;
     /** Absolute paths of the PEM certificate and key; the proxy serves HTTPS when set. */
     tls?: { cert: string; key: string };
   };

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { TenantsError } from '../errors.js';
+import { MAX_PROXY_WORKERS } from './defaults.js';
 import { isHostName, LISTEN_ADDRESS_HINT, parseListenAddress } from './listen-address.js';
 import { CONFIG_SCHEMA, type RawConfig } from './schema.js';
 import { TENANT_NAME_RULE, tenantNameProblem } from './tenant-name.js';
@@ -73,6 +74,14 @@ export function checkValues(raw: RawConfig | null): ConfigIssue[] {
     issues.push({
       path: ['proxy', 'publicUrl'],
       message: `invalid proxy.publicUrl ${JSON.stringify(publicUrl)}; expected an http or https URL without path, query or credentials, such as https://s3.example.com`,
+    });
+  }
+
+  const workers = raw?.proxy?.workers;
+  if (workers !== undefined && workers !== 'auto' && !(Number.isInteger(workers) && (workers as number) >= 1 && (workers as number) <= MAX_PROXY_WORKERS)) {
+    issues.push({
+      path: ['proxy', 'workers'],
+      message: `invalid proxy.workers ${JSON.stringify(workers)}; expected an integer from 1 to ${MAX_PROXY_WORKERS}, or auto for one per CPU core`,
     });
   }
 

@@ -1,3 +1,11 @@
+/** A temporary access key from an STS response, and the tenant whose server issued it. */
+export interface TemporaryKey {
+  accessKey: string;
+  tenant: string;
+  /** Expiration of the credentials, in milliseconds since the epoch. */
+  expiresAtMs: number;
+}
+
 /**
  * Temporary access keys that the proxy saw a tenant's server issue through STS, mapped
  * to that tenant until they expire. The store outlives routing table reloads: a reload
@@ -45,6 +53,18 @@ export class LearnedKeys {
       return undefined;
     }
     return entry.tenant;
+  }
+
+  /** Lists the keys that have not expired, oldest learned first. */
+  unexpired(): TemporaryKey[] {
+    const now = this.now();
+    const keys: TemporaryKey[] = [];
+    for (const [accessKey, entry] of this.byAccessKey) {
+      if (entry.expiresAtMs > now) {
+        keys.push({ accessKey, tenant: entry.tenant, expiresAtMs: entry.expiresAtMs });
+      }
+    }
+    return keys;
   }
 
   /** Drops the keys of tenants not in `tenants` and every expired key; called on each table load. */

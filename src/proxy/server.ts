@@ -12,7 +12,7 @@ import { scanRequestHeaders } from './hop-by-hop.js';
 import { clientUrl, formatHostPort, parseProxyListen, type ProxyListenAddress } from './listen-address.js';
 import { LogThrottle } from './log-throttle.js';
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js';
-import { LearnedKeys } from './learned-keys.js';
+import { LearnedKeys, type TemporaryKey } from './learned-keys.js';
 import { RouteIndex } from './route-index.js';
 import { RoutesReloader } from './routes-reloader.js';
 import { selectRoute } from './select-route.js';
@@ -21,6 +21,7 @@ import { CertificateWatcher, loadCertificate, type LoadedCertificate, type Proxy
 
 export { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js';
 export type { ProxyTlsFiles } from './tls-certificate.js';
+export type { TemporaryKey } from './learned-keys.js';
 
 export interface ProxyOptions {
   /** The routing table (`routes.json`). It may be missing at start: every request then gets 503. */
@@ -34,6 +35,11 @@ export interface ProxyOptions {
   limits?: Partial<ProxyLimits>;
   /** Serve HTTPS with these PEM files, reloaded when they change; plain HTTP without. */
   tls?: ProxyTlsFiles;
+  /**
+   * Called with each temporary key that this proxy learned from an STS response, so that a
+   * cluster worker can send it to the other workers. Not called for keys from `learnKey()`.
+   */
+  onKeyLearned?: (key: TemporaryKey) => void;
 }
 
 export interface ProxyHandle {
@@ -50,12 +56,22 @@ export interface ProxyHandle {
   destroy(): void;
 }
 
+/** A proxy in this process, which also accepts temporary keys that another proxy learned. */
+export interface LocalProxyHandle extends ProxyHandle {
+  /**
+   * Routes `key.accessKey` to `key.tenant` until it expires, as if this proxy had seen the
+   * STS response. Returns false when the key has expired, is configured, or its tenant is
+   * not in the current table.
+   */
+  learnKey(key: TemporaryKey): boolean;
+}
+
 /**
  * Starts the S3 proxy: loads the routing table, listens, then watches the table for
  * changes. Rejects with a TenantsError when the address is invalid or taken, or when the
  * routing table exists but is invalid.
  */
-export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
+export async function startProxy(options: ProxyOptions): Promise<LocalProxyHandle> {
   const listen = parseProxyListen(options.listen);
   const logger = options.logger ?? silentLogger();
   const limits: ProxyLimits = { ...DEFAULT_PROXY_LIMITS, ...options.limits };
@@ -79,7 +95,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     upstreamIdleTimeoutMs: limits.upstreamIdleTimeoutMs,
     forwardedProto: certificate === undefined ? 'http' : 'https',
     maxAssumeRoleResponseBytes: limits.maxAssumeRoleResponseBytes,
-    learnTemporaryKey: (tenant, accessKey, expiresAtMs) => learnTemporaryKey(reloader, logger, tenant, accessKey, expiresAtMs),
+    learnTemporaryKey: (tenant, accessKey, expiresAtMs) => {
+      if (learnTemporaryKey(reloader, logger, tenant, accessKey, expiresAtMs)) {
+        options.onKeyLearned?.({ accessKey, tenant, expiresAtMs });
+      }
+    },
   };
   const lifecycle = { closing: false };
   const server = createProxyServer(reloader, settings, limits, lifecycle, certificate);
@@ -95,14 +115,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const bound = server.address() as AddressInfo;
   const handle = createHandle(server, bound, { reloader, pool, lifecycle, logger, certificates, scheme: settings.forwardedProto });
   logger.info({ address: handle.address, url: handle.url, routesFile: options.routesFile }, 'proxy listening');
-  return handle;
+  return { ...handle, learnKey: (key) => reloader.current?.learnAccessKey(key.accessKey, key.tenant, key.expiresAtMs) ?? false };
 }
 
 /**
  * Adds a temporary key from an STS response to the current table's tenant. The secret
  * key and session token are never parsed, so they cannot reach this log line.
  */
-function learnTemporaryKey(reloader: RoutesReloader, logger: Logger, tenant: string, accessKey: string, expiresAtMs: number): void {
+function learnTemporaryKey(reloader: RoutesReloader, logger: Logger, tenant: string, accessKey: string, expiresAtMs: number): boolean {
   const learned = reloader.current?.learnAccessKey(accessKey, tenant, expiresAtMs) ?? false;
   const expiration = new Date(expiresAtMs).toISOString();
   if (learned) {
@@ -110,6 +130,7 @@ function learnTemporaryKey(reloader: RoutesReloader, logger: Logger, tenant: str
   } else {
     logger.debug({ tenant, accessKey, expiration }, 'temporary access key not learned: expired, configured, or tenant gone');
   }
+  return learned;
 }
 
 /** Starts reloading the TLS files on change, for an HTTPS proxy. */

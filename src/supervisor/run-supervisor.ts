@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { startProxyCluster } from '../proxy/proxy-cluster.js';
 import { startProxy, type ProxyHandle } from '../proxy/server.js';
 import { statePaths, type StatePaths } from '../state/paths.js';
 import { startControlServer, type ControlServer } from './control-server.js';
@@ -59,8 +60,18 @@ export async function startSupervisor(config: Config, options: StartSupervisorOp
     const running = new Supervisor({ config, paths, engine, tenants, spawn: spawnServer, logger });
     supervisor = running;
     const tls = config.proxy.tls === undefined ? undefined : { certFile: config.proxy.tls.cert, keyFile: config.proxy.tls.key };
-    proxy = await startProxy({ routesFile: paths.routes, listen: config.proxy.listen, logger, tls });
-    logger.info({ listen: proxy.address }, 'proxy started');
+    proxy =
+      config.proxy.workers === 1
+        ? await startProxy({ routesFile: paths.routes, listen: config.proxy.listen, logger, tls })
+        : await startProxyCluster({
+            routesFile: paths.routes,
+            listen: config.proxy.listen,
+            logger,
+            tls,
+            workers: config.proxy.workers,
+            logFile: supervisorLogFile(paths),
+          });
+    logger.info({ listen: proxy.address, workers: config.proxy.workers }, 'proxy started');
     const reload = serialize(() => reloadFromDisk(config, paths, running, logger));
     control = await startControlServer(paths.controlSocket, { reload, restart: (name) => running.restartTenant(name) }, logger);
     const rotator = new LogRotator({
@@ -106,6 +117,7 @@ async function reloadFromDisk(started: Config, paths: StatePaths, supervisor: Su
   const config = await loadConfig(started.file);
   for (const [key, before, after] of [
     ['proxy.listen', started.proxy.listen, config.proxy.listen],
+    ['proxy.workers', started.proxy.workers, config.proxy.workers],
     ['stateDir', started.stateDir, config.stateDir],
     ['server.command', started.server.command, config.server.command],
   ] as const) {

@@ -34,7 +34,7 @@ describe('loadConfig', () => {
       stateDir: join(dir, '.minio-tenants'),
       dataDir: join(dir, 'data'),
       server: { command: 'minio', args: [], env: {}, flavor: 'auto' },
-      proxy: { listen: '127.0.0.1:9000', publicUrl: 'http://127.0.0.1:9000' },
+      proxy: { listen: '127.0.0.1:9000', publicUrl: 'http://127.0.0.1:9000', workers: 1 },
       ports: { from: 9001, to: 9999 },
       supervisor: {
         readyTimeoutMs: 30_000,
