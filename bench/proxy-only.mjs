@@ -2,12 +2,15 @@
 //
 //   node bench/proxy-only.mjs --routes ROUTES.json --listen 127.0.0.1:PORT [--workers N]
 //
-// With --workers N > 1, node:cluster forks N processes that each run startProxy on the same
-// port and the primary hands out connections round-robin. The proxy itself has no cluster
-// mode; this only measures what one would gain. Prints one JSON line {"url", "port", "pid"}
-// once listening, and stops on SIGTERM or SIGINT. Needs `npx tsc -p tsconfig.json` first.
-import cluster from 'node:cluster';
+// With --workers 1 (the default) it runs startProxy in this process; with N > 1 it runs
+// the product's startProxyCluster, whose N worker processes share one listening socket.
+// NODE_CLUSTER_SCHED_POLICY=rr or none picks node:cluster's scheduling policy. Node.js
+// options given to this script (such as --cpu-prof) are passed on to the workers. Prints
+// one JSON line {"url", "port", "pid", "workerPids"} once listening, and stops on SIGTERM
+// or SIGINT. Needs `npx tsc -p tsconfig.json` first.
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { startProxyCluster } from '../dist/proxy/proxy-cluster.js';
 import { startProxy } from '../dist/proxy/server.js';
 
 const { values } = parseArgs({
@@ -23,51 +26,31 @@ if (values.routes === undefined) {
 }
 const workers = Number(values.workers);
 
-if (workers > 1 && cluster.isPrimary) {
-  await runPrimary(workers);
-} else {
-  await runProxy(values.routes, values.listen);
-}
+const proxy =
+  workers === 1
+    ? await startProxy({ routesFile: values.routes, listen: values.listen })
+    : await startProxyCluster({ routesFile: values.routes, listen: values.listen, workers, execArgv: process.execArgv });
+const stop = () => {
+  // Load generators may keep connections open, so a stop drops them instead of draining.
+  proxy.destroy();
+  setTimeout(() => process.exit(0), workers === 1 ? 0 : 200);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+console.log(JSON.stringify({ url: proxy.url, port: proxy.port, pid: process.pid, workerPids: childPids() }));
 
-async function runProxy(routesFile, listen) {
-  const proxy = await startProxy({ routesFile, listen });
-  const stop = () => {
-    // Load generators may keep connections open, so a stop drops them instead of draining.
-    proxy.destroy();
-    process.exit(0);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  if (cluster.isWorker) {
-    process.send({ type: 'listening', port: proxy.port, url: proxy.url });
-  } else {
-    console.log(JSON.stringify({ url: proxy.url, port: proxy.port, pid: process.pid }));
-  }
-}
-
-async function runPrimary(count) {
-  if (values.listen.endsWith(':0')) {
-    console.error('--workers needs a fixed port in --listen, so that every worker binds the same one');
-    process.exit(2);
-  }
-  const forked = Array.from({ length: count }, () => cluster.fork());
-  const stop = () => {
-    for (const worker of forked) {
-      if (worker.process.exitCode === null) process.kill(worker.process.pid, 'SIGTERM');
-    }
-    process.exit(0);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  cluster.on('exit', (worker, code, signal) => {
-    console.error(`proxy worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); stopping the cluster`);
-    stop();
-  });
-
-  const ready = await Promise.all(
-    forked.map((worker) => new Promise((resolve) => worker.on('message', (message) => message.type === 'listening' && resolve(message)))),
-  );
-  console.log(
-    JSON.stringify({ url: ready[0].url, port: ready[0].port, pid: process.pid, workerPids: forked.map((worker) => worker.process.pid) }),
-  );
+/** Pids of this process's children, the cluster workers, from /proc. */
+function childPids() {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+      } catch {
+        // The process exited while the list was read.
+        return false;
+      }
+    })
+    .map(Number);
 }

@@ -1,5 +1,5 @@
-// Small signed GETs through every target (direct, tenants proxy as one process and as a
-// cluster of two, nginx, HAProxy) to two backends (nginx responding from memory, and the
+// Small signed GETs through every target (direct, the tenants proxy in one process and as
+// the product's cluster of two workers, nginx, HAProxy) to two backends (nginx responding from memory, and the
 // development server). Two phases per target with wrk:
 //   peak:      32 connections, as fast as they go
 //   half load: 64 connections paced to half of the single-process proxy's peak
@@ -124,7 +124,7 @@ function targetChecks(backendName, { results }) {
   const nginx = by('nginx');
   const direct = by('direct');
   const checks = [];
-  for (const proxy of [by('tenants proxy'), by('tenants proxy, cluster')]) {
+  for (const proxy of [by('tenants proxy'), by('tenants proxy, 2 workers')]) {
     const ratio = proxy.peak.requestsPerSecond / nginx.peak.requestsPerSecond;
     checks.push([`${proxy.target.name}, ${backendName}: req/s vs nginx`, fixed(ratio, 2), '>= 0.80', verdict(ratio >= 0.8)]);
   }

@@ -31,10 +31,11 @@ export function directTarget(backendPort) {
 }
 
 /**
- * Starts bench/proxy-only.mjs on a routing table of `routes`. `workers` > 1 runs a
- * node:cluster of that many proxies; `nodeArgs` go to node, such as `--cpu-prof`.
+ * Starts bench/proxy-only.mjs on a routing table of `routes`. `workers` > 1 runs the
+ * product's proxy cluster of that many workers, with node:cluster's `schedulingPolicy`
+ * ('rr' or 'none', else Node's default); `nodeArgs` go to node, such as `--cpu-prof`.
  */
-export async function startTenantsProxy(routes, { workers = 1, nodeArgs = [], cwd } = {}) {
+export async function startTenantsProxy(routes, { workers = 1, schedulingPolicy, nodeArgs = [], cwd } = {}) {
   const dir = await makeTemporaryDir('bench-tenants-proxy');
   const routesFile = join(dir, 'routes.json');
   await writeRoutesFile(
@@ -51,11 +52,19 @@ export async function startTenantsProxy(routes, { workers = 1, nodeArgs = [], cw
   const child = startProcess(
     process.execPath,
     [...nodeArgs, PROXY_ONLY, '--routes', routesFile, '--listen', `127.0.0.1:${port}`, '--workers', String(workers)],
-    { label: `tenants proxy (${workers} process${workers > 1 ? 'es' : ''})`, stdio: ['ignore', 'pipe', 'inherit'], cwd },
+    {
+      label: `tenants proxy (${workers} process${workers > 1 ? 'es' : ''})`,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd,
+      env: schedulingPolicy === undefined ? process.env : { ...process.env, NODE_CLUSTER_SCHED_POLICY: schedulingPolicy },
+    },
   );
   const ready = await firstJsonLine(child);
-  const name = workers > 1 ? `tenants proxy, cluster of ${workers}` : 'tenants proxy';
-  return { name, port, pids: [ready.pid, ...(ready.workerPids ?? [])], child };
+  const policy = schedulingPolicy === undefined ? '' : `, ${schedulingPolicy === 'rr' ? 'SCHED_RR' : 'SCHED_NONE'}`;
+  const name = workers > 1 ? `tenants proxy, ${workers} workers${policy}` : 'tenants proxy';
+  // processTreeTicks adds the children of each pid, so the workers are counted through the
+  // primary's pid; listing them as well would count them twice.
+  return { name, port, pids: [ready.pid], workerPids: ready.workerPids, child };
 }
 
 export async function startNginxTarget(routes, { workerProcesses = 2 } = {}) {
@@ -75,10 +84,13 @@ export async function startHaproxyTarget(routes, { threads = 2 } = {}) {
   return { name: `HAProxy (${threads} threads)`, port, pids: [child.pid], child };
 }
 
-/** Starts every target in front of one backend, in the order the tables show them. */
-export async function startAllTargets(routes, backendPort, { proxyWorkers = [1, 2] } = {}) {
+/**
+ * Starts every target in front of one backend, in the order the tables show them. Each
+ * entry of `proxies` is the options of one tenants proxy target.
+ */
+export async function startAllTargets(routes, backendPort, { proxies = [{ workers: 1 }, { workers: 2 }] } = {}) {
   const targets = [directTarget(backendPort)];
-  for (const workers of proxyWorkers) targets.push(await startTenantsProxy(routes, { workers }));
+  for (const options of proxies) targets.push(await startTenantsProxy(routes, options));
   targets.push(await startNginxTarget(routes));
   targets.push(await startHaproxyTarget(routes));
   return targets;

@@ -98,7 +98,7 @@ class ProxyCluster {
   /** False until every first worker listens; start() itself handles exits before that. */
   private started = false;
   private nextRequestId = 1;
-  /** What the first worker reported; replacements bind its address even when `listen` asked for port 0. */
+  /** What the first worker reported. */
   private bound: ListeningMessage | undefined;
 
   constructor(private readonly options: ProxyClusterOptions) {
@@ -195,7 +195,11 @@ class ProxyCluster {
   private fork(): WorkerSlot {
     const settings: ProxyWorkerSettings = {
       routesFile: this.options.routesFile,
-      listen: this.listenAddress(),
+      // The primary keys its listening socket by the address as requested, so a replacement
+      // must request the same one to share the socket: with the bound port in place of
+      // port 0 it would try to bind a second socket and fail with EADDRINUSE.
+      // NOTE: with port 0, a replacement started after every worker had exited gets a new port.
+      listen: this.options.listen,
       ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
       ...(this.options.limits === undefined ? {} : { limits: this.options.limits }),
       ...(this.options.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: this.options.retryAfterSeconds }),
