@@ -10,7 +10,7 @@ import type { TemporaryKey } from './learned-keys.js';
 import { decodeWorkerSettings, isPrimaryMessage, WORKER_SETTINGS_VARIABLE, type PrimaryMessage, type WorkerMessage } from './proxy-worker-protocol.js';
 import { startProxy, type LocalProxyHandle } from './server.js';
 
-/** Exit code after a failed start, which the primary has already been told about. */
+/** Exit code after a failed start, once the worker has sent the error to the primary. */
 const START_FAILED_EXIT_CODE = 78;
 
 await runProxyWorker();
@@ -20,8 +20,8 @@ async function runProxyWorker(): Promise<void> {
     process.stderr.write('proxy-worker.js runs only as a node:cluster worker of startProxyCluster()\n');
     process.exit(2);
   }
-  // A Ctrl-C or a terminal hangup reaches the whole process group; the primary then
-  // closes the workers gracefully, so they must not exit on their own.
+  // A Ctrl-C or a terminal hangup reaches the whole process group. The primary then
+  // closes the workers gracefully, so they ignore these signals.
   process.on('SIGINT', () => undefined);
   process.on('SIGHUP', () => undefined);
   const settings = decodeWorkerSettings(process.env[WORKER_SETTINGS_VARIABLE]);
