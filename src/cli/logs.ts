@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { stat } from 'node:fs/promises';
+import { loadConfig, resolveStateDirLeniently } from '../config/load.js';
+import { assertTenantName } from '../config/tenant-name.js';
 import type { Config } from '../config/types.js';
 import { errnoCode, TenantsError } from '../errors.js';
 import { followFile, readLastLines } from '../log/log-file-reader.js';
 import { statePaths } from '../state/paths.js';
 import { findTenant } from '../state/tenant-store.js';
 import { supervisorLogFile } from '../supervisor/tenant-specs.js';
-import { configPathOf } from './output.js';
+import { configPathOf, printWarning } from './output.js';
 
 const DEFAULT_LINES = 50;
 const FOLLOW_POLL_INTERVAL_MS = 200;
@@ -22,8 +24,7 @@ export function registerLogs(program: Command): void {
     .option('-n, --lines <count>', 'number of lines to print first', String(DEFAULT_LINES))
     .action(async (name: string, options: { follow?: boolean; lines: string }, command: Command) => {
       const lineCount = parseLineCount(options.lines);
-      const config = await loadConfig(configPathOf(command));
-      const file = logFileOf(config, name);
+      const file = await logFileOf(configPathOf(command), name);
 
       const last = await readExistingLog(file, name, lineCount);
       process.stdout.write(last.data);
@@ -40,14 +41,42 @@ function parseLineCount(text: string): number {
   return Number(text);
 }
 
-/** Throws UNKNOWN_TENANT, listing the known tenants, for a name that is not in tenants.yaml. */
-function logFileOf(config: Config, name: string): string {
-  const paths = statePaths(config.stateDir);
+/**
+ * Returns the log file of a tenant or of the supervisor. A name that is not in tenants.yaml
+ * is accepted while its log exists (a removed tenant's log is kept), and otherwise gets
+ * UNKNOWN_TENANT listing the known tenants. An invalid tenants.yaml is warned about, not
+ * fatal, because the logs are what an operator reads to find out what went wrong.
+ */
+async function logFileOf(configFile: string, name: string): Promise<string> {
+  let config: Config | undefined;
+  try {
+    config = await loadConfig(configFile);
+  } catch (error) {
+    if (!(error instanceof TenantsError) || error.code !== 'CONFIG_INVALID') {
+      throw error;
+    }
+    printWarning(error.message.split('\n')[0] ?? error.message);
+  }
+  const paths = statePaths(config?.stateDir ?? (await resolveStateDirLeniently(configFile)));
   if (name === SUPERVISOR_LOG_NAME) {
     return supervisorLogFile(paths);
   }
-  findTenant(config, name);
-  return paths.log(name);
+  assertTenantName(name);
+  const file = paths.log(name);
+  const known = config === undefined || config.tenants.some((tenant) => tenant.name === name);
+  if (!known && !(await fileExists(file))) {
+    findTenant(config as Config, name);
+  }
+  return file;
+}
+
+async function fileExists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function readExistingLog(file: string, name: string, lineCount: number): ReturnType<typeof readLastLines> {

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, resolveStateDirLeniently } from '../config/load.js';
+import { TenantsError } from '../errors.js';
+import { isServerOfStateDir, listProcesses } from '../supervisor/orphans.js';
 import type { Config } from '../config/types.js';
 import type { TenantState } from '../routing/routes-file.js';
 import { statePaths, type StatePaths } from '../state/paths.js';
 import { readCredentials } from '../state/credentials.js';
 import { effectivePorts, readPortLedger } from '../state/ports.js';
-import { readRuntimeStatus, type ExitInfo } from '../state/runtime-status.js';
+import { readRuntimeStatus, type ExitInfo, type TenantRuntime } from '../state/runtime-status.js';
 import { findRunningSupervisor } from '../supervisor/supervisor-lock.js';
-import { colors, configPathOf, printJson } from './output.js';
+import { colors, configPathOf, printJson, printWarning } from './output.js';
 
 /** One tenant in `status --json`. docs/commands.md documents the shape, which stays stable. */
 export interface TenantStatusRow {
@@ -26,6 +28,8 @@ export interface TenantStatusRow {
 /** The whole `status --json` document. */
 export interface StatusReport {
   supervisor: { running: boolean; pid: number | null; startedAt: string | null };
+  /** Pids of servers of this state directory that run without a supervisor, such as after a SIGKILL of `up`. */
+  leftoverServers: number[];
   proxy: { listen: string; url: string; running: boolean };
   tenants: TenantStatusRow[];
 }
@@ -36,14 +40,31 @@ export function registerStatus(program: Command): void {
     .description('Show every tenant with its state, pid, port, uptime, restarts and access key')
     .option('--json', 'print the report as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const config = await loadConfig(configPathOf(command));
-      const report = await buildStatusReport(config, statePaths(config.stateDir));
+      const report = await reportFor(configPathOf(command));
       if (options.json === true) {
         printJson(report);
       } else {
         printStatusTable(report);
       }
     });
+}
+
+/**
+ * Builds the report from tenants.yaml, or, when the file is invalid, from the running
+ * supervisor's status file alone, so that a broken edit never hides what runs.
+ */
+async function reportFor(configFile: string): Promise<StatusReport> {
+  let config: Config;
+  try {
+    config = await loadConfig(configFile);
+  } catch (error) {
+    if (!(error instanceof TenantsError) || error.code !== 'CONFIG_INVALID') {
+      throw error;
+    }
+    printWarning(`${error.message}\nshowing what the supervisor runs, without tenants.yaml`);
+    return buildRuntimeReport(statePaths(await resolveStateDirLeniently(configFile)));
+  }
+  return buildStatusReport(config, statePaths(config.stateDir));
 }
 
 /**
@@ -60,29 +81,72 @@ export async function buildStatusReport(config: Config, paths: StatePaths): Prom
   const tenants: TenantStatusRow[] = [];
   for (const tenant of config.tenants) {
     const current = live?.tenants.find((entry) => entry.name === tenant.name);
-    const accessKey = await readCredentials(paths, tenant.name).then(
-      (credentials) => credentials.accessKey,
-      () => null,
-    );
     tenants.push({
       name: tenant.name,
       state: current?.state ?? 'stopped',
-      pid: current?.pid ?? null,
-      port: current?.port ?? effectivePorts(config, ledger, tenant.name)?.port ?? null,
-      uptimeSeconds: current?.readySince != null ? Math.max(0, Math.round((now - Date.parse(current.readySince)) / 1000)) : null,
-      restarts: current?.restarts ?? 0,
-      accessKey,
+      pid: null,
+      uptimeSeconds: null,
+      restarts: 0,
+      lastExit: null,
+      error: null,
+      ...(current === undefined ? {} : runtimeFields(current, now)),
+      port: current?.port ?? effectivePorts(config, ledger, tenant.name)?.port ?? tenant.port ?? null,
+      accessKey: await accessKeyOf(paths, tenant.name),
       engine: live?.engine ?? null,
-      lastExit: current?.lastExit ?? null,
-      error: current?.error ?? null,
     });
   }
 
   return {
     supervisor: { running: supervisor !== undefined, pid: supervisor?.pid ?? null, startedAt: supervisor?.startedAt ?? null },
+    leftoverServers: supervisor === undefined ? await leftoverServerPids(paths) : [],
     proxy: { listen: config.proxy.listen, url: config.proxy.publicUrl, running: live !== undefined },
     tenants,
   };
+}
+
+/** The report from the status file of a running supervisor alone; empty when none runs. */
+async function buildRuntimeReport(paths: StatePaths): Promise<StatusReport> {
+  const supervisor = await findRunningSupervisor(paths);
+  const runtime = supervisor === undefined ? undefined : await readRuntimeStatus(paths.status);
+  const now = Date.now();
+  const tenants: TenantStatusRow[] = [];
+  for (const current of runtime?.tenants ?? []) {
+    tenants.push({
+      ...runtimeFields(current, now),
+      name: current.name,
+      state: current.state,
+      port: current.port,
+      accessKey: await accessKeyOf(paths, current.name),
+      engine: runtime?.engine ?? null,
+    });
+  }
+  return {
+    supervisor: { running: supervisor !== undefined, pid: supervisor?.pid ?? null, startedAt: supervisor?.startedAt ?? null },
+    leftoverServers: supervisor === undefined ? await leftoverServerPids(paths) : [],
+    proxy: { listen: runtime?.proxy.listen ?? '-', url: runtime?.proxy.url ?? '-', running: runtime !== undefined },
+    tenants,
+  };
+}
+
+function runtimeFields(current: TenantRuntime, now: number): Pick<TenantStatusRow, 'pid' | 'uptimeSeconds' | 'restarts' | 'lastExit' | 'error'> {
+  return {
+    pid: current.pid,
+    uptimeSeconds: current.readySince !== null ? Math.max(0, Math.round((now - Date.parse(current.readySince)) / 1000)) : null,
+    restarts: current.restarts,
+    lastExit: current.lastExit,
+    error: current.error,
+  };
+}
+
+function accessKeyOf(paths: StatePaths, name: string): Promise<string | null> {
+  return readCredentials(paths, name).then(
+    (credentials) => credentials.accessKey,
+    () => null,
+  );
+}
+
+async function leftoverServerPids(paths: StatePaths): Promise<number[]> {
+  return (await listProcesses()).filter((candidate) => isServerOfStateDir(candidate.argv, paths)).map((candidate) => candidate.pid);
 }
 
 const STATE_COLORS: Record<TenantState, (text: string) => string> = {
@@ -115,6 +179,12 @@ function printStatusTable(report: StatusReport): void {
       .join('  ')
       .trimEnd();
 
+  if (report.leftoverServers.length > 0) {
+    process.stdout.write(
+      `${colors.yellow('warning:')} ${report.leftoverServers.length} server(s) of this state directory run without a supervisor ` +
+        `(pid ${report.leftoverServers.join(', ')}), probably left by one that was killed; "minio-tenants down" stops them\n`,
+    );
+  }
   const supervisorLine = report.supervisor.running
     ? `supervisor: running (pid ${report.supervisor.pid}, since ${report.supervisor.startedAt})`
     : 'supervisor: not running';

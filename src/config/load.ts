@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { relative, resolve, sep } from 'node:path';
-import type { Document } from 'yaml';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { parseDocument, type Document } from 'yaml';
 import { errnoCode, TenantsError } from '../errors.js';
-import { applyDefaults } from './defaults.js';
+import { applyDefaults, DEFAULTS } from './defaults.js';
 import type { Config } from './types.js';
 import { parseConfigText } from './validate.js';
 
@@ -69,4 +69,28 @@ async function readConfigText(file: string): Promise<string | undefined> {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * Returns the state directory of a configuration file that may be invalid, so that `down`,
+ * `status` and `logs` still reach a running supervisor after someone broke tenants.yaml.
+ * It reads a top-level `stateDir` string if the YAML yields one, else the default.
+ */
+export async function resolveStateDirLeniently(file: string): Promise<string> {
+  const absolute = resolve(file);
+  try {
+    return (await loadConfig(absolute)).stateDir;
+  } catch (error) {
+    if (!(error instanceof TenantsError) || error.code !== 'CONFIG_INVALID') {
+      throw error;
+    }
+  }
+  const text = (await readConfigText(absolute)) ?? '';
+  let stateDir: unknown;
+  try {
+    stateDir = (parseDocument(text).toJS() as { stateDir?: unknown } | null)?.stateDir;
+  } catch {
+    stateDir = undefined;
+  }
+  return resolve(dirname(absolute), typeof stateDir === 'string' && stateDir !== '' ? stateDir : DEFAULTS.stateDir);
 }
