@@ -35,7 +35,7 @@ function printRemoved(removed: RemovedTenant): void {
     lines.push(`released ports ${removed.releasedPorts.port} and ${removed.releasedPorts.consolePort}`);
   }
   const dataLines: Record<RemovedTenant['data'], string> = {
-    kept: `kept data directory ${removed.dataDir} (run remove with --purge to delete it)`,
+    kept: `kept data directory ${removed.dataDir}; delete it with "rm -r ${removed.dataDir}" once nobody needs it (a new tenant of the same name starts on it only with add --reuse-data)`,
     deleted: `deleted data directory ${removed.dataDir}`,
     missing: `data directory ${removed.dataDir} does not exist; nothing to keep or delete`,
   };

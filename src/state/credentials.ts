@@ -88,7 +88,7 @@ export async function readCredentials(paths: StatePaths, name: string): Promise<
   if (text === undefined) {
     throw new TenantsError(
       'CREDENTIALS_MISSING',
-      `no credentials for tenant ${name}: ${file} does not exist; remove the tenant and add it again`,
+      `no credentials for tenant ${name}: ${file} does not exist; "minio-tenants up" or "minio-tenants reload" generates them for a tenant added to tenants.yaml by hand`,
     );
   }
 

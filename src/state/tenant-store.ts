@@ -1,6 +1,6 @@
-import { realpath, rm, stat } from 'node:fs/promises';
+import { readdir, realpath, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Document } from 'yaml';
 import { errnoCode, TenantsError } from '../errors.js';
 import { addTenantToDocument, newConfigDocument, reattachFollowingComments, removeTenantFromDocument } from '../config/edit.js';
@@ -38,6 +38,8 @@ export interface AddTenantRequest {
   port?: number;
   /** Given keys; generated when undefined. */
   credentials?: Credentials;
+  /** Lets the tenant start on a data directory that already holds data. */
+  reuseData?: boolean;
 }
 
 export interface AddedTenant extends Credentials, TenantPorts {
@@ -92,6 +94,9 @@ export async function addTenant(configFile: string, request: AddTenantRequest): 
     const loaded = await loadConfigDocument(configFile);
     const { config } = loaded;
     assertNewTenant(config, request.name);
+    if (request.reuseData !== true) {
+      await assertDataDirEmpty(join(config.dataDir, request.name), request.name);
+    }
     const credentials = await chooseCredentials(paths, config, request);
     const ledger = await readPortLedger(paths);
     const ports = await reservePorts(config, ledger, request.name, request.port);
@@ -416,4 +421,28 @@ export async function reassignPorts(config: Config, name: string): Promise<Tenan
     await writePortLedger(paths, ledger);
     return ports;
   });
+}
+
+/**
+ * Rejects a data directory that already holds data: it most likely belongs to a removed
+ * tenant of the same name, and a new tenant with other credentials must not inherit its
+ * objects by accident.
+ */
+async function assertDataDirEmpty(dataDir: string, name: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dataDir);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') {
+      return;
+    }
+    throw error;
+  }
+  if (entries.length > 0) {
+    throw new TenantsError(
+      'DATA_DIR_NOT_EMPTY',
+      `the data directory ${dataDir} already holds data, probably of a removed tenant named ${name}; ` +
+        `delete it first (rm -r ${dataDir}), or pass --reuse-data to give the new tenant that data`,
+    );
+  }
 }
