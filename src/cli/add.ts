@@ -4,11 +4,13 @@ import { TenantsError } from '../errors.js';
 import type { Credentials } from '../state/credentials.js';
 import { statePaths } from '../state/paths.js';
 import { addTenant, type AddedTenant } from '../state/tenant-store.js';
+import { findRunningSupervisor } from '../supervisor/supervisor-lock.js';
 import { applyToRunningSupervisor } from './live-change.js';
 import { configPathOf, printJson } from './output.js';
 
 interface AddOptions {
   port?: number;
+  reuseData?: boolean;
   accessKey?: string;
   secretKey?: string;
   json?: boolean;
@@ -25,6 +27,7 @@ export function registerAdd(program: Command): void {
       '--secret-key <key>',
       'secret key, at least 8 characters (default: 40 random characters); "-" reads it from standard input, which keeps it out of the process list',
     )
+    .option('--reuse-data', "let the tenant start on an existing, non-empty <dataDir>/<name>, such as a removed tenant's data")
     .option('--json', 'print {name, accessKey, secretKey, endpoint, port} as JSON')
     .addHelpText(
       'after',
@@ -33,9 +36,13 @@ export function registerAdd(program: Command): void {
     )
     .action(async (name: string, options: AddOptions, command: Command) => {
       const credentials = await requestedCredentials(options);
-      const added = await addTenant(configPathOf(command), { name, port: options.port, credentials });
-      printAdded(added, options.json === true);
-      await applyToRunningSupervisor(statePaths(added.stateDir));
+      const added = await addTenant(configPathOf(command), { name, port: options.port, credentials, reuseData: options.reuseData });
+      const paths = statePaths(added.stateDir);
+      const supervisorRuns = (await findRunningSupervisor(paths)) !== undefined;
+      printAdded(added, options.json === true, supervisorRuns);
+      if (supervisorRuns) {
+        await applyToRunningSupervisor(paths);
+      }
     });
 }
 
@@ -68,7 +75,7 @@ async function readStandardInput(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-function printAdded(added: AddedTenant, json: boolean): void {
+function printAdded(added: AddedTenant, json: boolean, supervisorRuns: boolean): void {
   if (json) {
     const { name, accessKey, secretKey, endpoint, port } = added;
     printJson({ name, accessKey, secretKey, endpoint, port });
@@ -82,7 +89,7 @@ function printAdded(added: AddedTenant, json: boolean): void {
       `access key: ${added.accessKey}`,
       `secret key: ${added.secretKey}`,
       `ports:      ${added.port} (S3 API), ${added.consolePort} (console)`,
-      'Run `minio-tenants up` to start its server.',
+      supervisorRuns ? 'The running supervisor starts its server now.' : 'Run `minio-tenants up` to start its server.',
       '',
     ].join('\n'),
   );

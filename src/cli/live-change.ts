@@ -17,6 +17,9 @@ export async function applyToRunningSupervisor(paths: StatePaths): Promise<void>
         summary.restarted.length > 0 ? `restarted ${summary.restarted.join(', ')}` : '',
       ].filter((part) => part !== '');
       process.stderr.write(`running supervisor: ${parts.join('; ') || 'nothing to change'}\n`);
+      for (const failure of summary.failed) {
+        printWarning(`tenant ${failure.name} did not start: ${failure.error}; fix the cause, then run "minio-tenants restart ${failure.name}"`);
+      }
     }
   } catch (error) {
     if (!(error instanceof TenantsError)) {

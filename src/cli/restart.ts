@@ -5,7 +5,7 @@ import { statePaths, type StatePaths } from '../state/paths.js';
 import { sendControlRequest } from '../supervisor/control-client.js';
 import type { ReloadSummary, TenantStartResult } from '../supervisor/supervisor.js';
 import { findRunningSupervisor } from '../supervisor/supervisor-lock.js';
-import { configPathOf, printJson } from './output.js';
+import { configPathOf, printJson, printWarning } from './output.js';
 
 export function registerRestart(program: Command): void {
   program
@@ -38,6 +38,9 @@ export function registerReload(program: Command): void {
       if (options.json === true) {
         printJson(summary);
         return;
+      }
+      for (const failure of summary.failed) {
+        printWarning(`tenant ${failure.name} did not start: ${failure.error}`);
       }
       for (const [label, names] of [
         ['started', summary.added],

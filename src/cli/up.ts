@@ -111,7 +111,8 @@ async function runForeground(config: Config, isDetachedChild: boolean): Promise<
 
 function printTenantLine(result: TenantStartResult): void {
   if (result.ready) {
-    process.stdout.write(`${colors.green('ready')}   ${result.name} (server 127.0.0.1:${result.port})\n`);
+    const moved = result.movedFromPort === null ? '' : `; moved from port ${result.movedFromPort}, which another program uses`;
+    process.stdout.write(`${colors.green('ready')}   ${result.name} (server 127.0.0.1:${result.port}${moved})\n`);
   } else {
     process.stdout.write(`${colors.red('failed')}  ${result.name}: ${result.error ?? 'stopped before it was ready'}\n`);
   }

@@ -32,6 +32,8 @@ export interface TenantStartResult {
   name: string;
   ready: boolean;
   port: number;
+  /** The port the tenant had before this start, when another program held it and it moved. */
+  movedFromPort: number | null;
   error: string | null;
 }
 
@@ -41,6 +43,8 @@ export interface ReloadSummary {
   removed: string[];
   restarted: string[];
   unchanged: string[];
+  /** Added or restarted tenants that did not become ready, with the reason. */
+  failed: Array<{ name: string; error: string }>;
 }
 
 interface ManagedTenant {
@@ -123,7 +127,7 @@ export class Supervisor {
    */
   async apply(config: Config, specs: TenantSpec[]): Promise<ReloadSummary> {
     this.config = config;
-    const summary: ReloadSummary = { added: [], removed: [], restarted: [], unchanged: [] };
+    const summary: ReloadSummary = { added: [], removed: [], restarted: [], unchanged: [], failed: [] };
     const wanted = new Map(specs.map((spec) => [spec.name, spec]));
     const work: Array<Promise<unknown>> = [];
 
@@ -156,6 +160,12 @@ export class Supervisor {
     this.options.logger.info(summary, 'configuration reloaded');
     this.writer.schedule();
     await Promise.all(work);
+    for (const name of [...summary.added, ...summary.restarted]) {
+      const runner = this.tenants.get(name)?.runner;
+      if (runner?.state === 'failed') {
+        summary.failed.push({ name, error: runner.error ?? 'unknown reason' });
+      }
+    }
     await this.writer.flush();
     return summary;
   }
@@ -197,6 +207,7 @@ export class Supervisor {
   /** Locks the tenant's data directory for this supervisor, then starts its server. */
   private async startTenant(tenant: ManagedTenant): Promise<TenantStartResult> {
     const { runner } = tenant;
+    const portBefore = runner.spec.port;
     let ready = false;
     try {
       tenant.dataDirLock ??= await acquireDataDirLock(runner.spec.dataDir, runner.spec.name, this.options.paths.root);
@@ -205,7 +216,8 @@ export class Supervisor {
       runner.markFailed(error instanceof Error ? error.message : String(error));
       this.options.logger.error({ tenant: runner.spec.name, err: error }, 'tenant could not start');
     }
-    return { name: runner.spec.name, ready, port: runner.spec.port, error: runner.error };
+    const movedFromPort = runner.spec.port === portBefore ? null : portBefore;
+    return { name: runner.spec.name, ready, port: runner.spec.port, movedFromPort, error: runner.error };
   }
 
   private async stopTenant(tenant: ManagedTenant): Promise<void> {

@@ -73,10 +73,12 @@ describe('supervisor with live changes', () => {
     blocker = createServer();
     await new Promise<void>((resolve) => blocker!.listen(takenPort, '127.0.0.1', resolve));
 
-    expect((await cli(ws, ['up', '--detach'])).exitCode).toBe(0);
+    const up = await cli(ws, ['up', '--detach']);
+    expect(up.exitCode).toBe(0);
     const status = await statusOf(ws);
     pids.remember(status);
     const moved = rowOf(status, 'alice');
+    expect(up.stdout).toContain(`alice (server 127.0.0.1:${moved.port}; moved from port ${takenPort}, which another program uses)`);
     expect(moved.state).toBe('running');
     expect(moved.port).not.toBe(takenPort);
     expect(rowOf(status, 'bob').port).toBe(tenants.get('bob')!.port);
@@ -179,4 +181,68 @@ describe('supervisor with live changes', () => {
     const servers = (await listProcesses()).filter((candidate) => servesDataDir(candidate.argv, sharedDir));
     expect(servers).toHaveLength(1);
   });
+
+  it('stops and shows a supervisor while tenants.yaml is invalid', async () => {
+    const { ws, pids } = await setUp();
+    await addTenants(ws, ['alice']);
+    expect((await cli(ws, ['up', '--detach'])).exitCode).toBe(0);
+    const before = await statusOf(ws);
+    pids.remember(before);
+
+    await appendFile(ws.configFile, '  zed:\n\tport: 9700\n');
+    const status = await cli(ws, ['status', '--json']);
+    expect(status.exitCode).toBe(0);
+    expect(status.stderr).toMatch(/invalid YAML/);
+    const report = JSON.parse(status.stdout) as { supervisor: { running: boolean }; tenants: Array<{ name: string; state: string; pid: number }> };
+    expect(report.supervisor.running).toBe(true);
+    expect(report.tenants.map((row) => [row.name, row.state, row.pid])).toEqual([['alice', 'running', rowOf(before, 'alice').pid]]);
+    const logs = await cli(ws, ['logs', 'supervisor', '-n', '1']);
+    expect(logs.exitCode).toBe(0);
+
+    const down = await cli(ws, ['down']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(isAlive(before.supervisor.pid!)).toBe(false);
+    expect(isAlive(rowOf(before, 'alice').pid!)).toBe(false);
+  });
+
+  it('shows and stops servers left by a supervisor killed with SIGKILL', async () => {
+    const { ws, pids } = await setUp();
+    await addTenants(ws, ['alice', 'bob']);
+    expect((await cli(ws, ['up', '--detach'])).exitCode).toBe(0);
+    const before = await statusOf(ws);
+    pids.remember(before);
+    process.kill(before.supervisor.pid!, 'SIGKILL');
+    const serverPids = before.tenants.map((row) => row.pid!).sort();
+
+    const status = await cli(ws, ['status', '--json']);
+    const report = JSON.parse(status.stdout) as { supervisor: { running: boolean }; leftoverServers: number[] };
+    expect(report.supervisor.running).toBe(false);
+    expect([...report.leftoverServers].sort()).toEqual(serverPids);
+    expect((await cli(ws, ['status'])).stdout).toContain('run without a supervisor');
+
+    const down = await cli(ws, ['down']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(down.stdout).toContain('stopped 2 server(s) left by one that died');
+    for (const pid of serverPids) {
+      expect(isAlive(pid), `server ${pid}`).toBe(false);
+    }
+  });
+
+  it('reports a tenant that add could not start', async () => {
+    const { ws, pids } = await setUp();
+    await addTenants(ws, ['alice']);
+    expect((await cli(ws, ['up', '--detach'])).exitCode).toBe(0);
+    pids.remember(await statusOf(ws));
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker!.listen(0, '127.0.0.1', resolve));
+    const takenPort = (blocker.address() as { port: number }).port;
+
+    const added = await cli(ws, ['add', 'held', '--port', String(takenPort)]);
+    expect(added.exitCode, added.stderr).toBe(0);
+    expect(added.stdout).toContain('The running supervisor starts its server now.');
+    expect(added.stderr).toContain(`tenant held did not start: port ${takenPort} of tenant held is in use by another program`);
+    const status = await statusOf(ws);
+    expect(rowOf(status, 'held').state).toBe('failed');
+  });
 });
+
