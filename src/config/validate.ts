@@ -1,3 +1,4 @@
+import { join, normalize } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { TenantsError } from '../errors.js';
@@ -89,6 +90,21 @@ export function checkValues(raw: RawConfig | null): ConfigIssue[] {
   const to = raw?.ports?.to;
   if (from !== undefined && to !== undefined && from > to) {
     issues.push({ path: ['ports', 'from'], message: `ports.from (${from}) is greater than ports.to (${to}); expected from <= to` });
+  }
+
+  const dataDirOwners = new Map<string, string>();
+  for (const [name, tenant] of tenants) {
+    // Relative paths are compared as written, so this catches the common mistakes only.
+    const written = tenant?.dataDir ?? join(raw?.dataDir ?? 'data', name);
+    const key = normalize(written).replace(/(.)\/+$/, '$1');
+    const owner = dataDirOwners.get(key);
+    if (owner !== undefined) {
+      issues.push({
+        path: ['tenants', name, 'dataDir'],
+        message: `tenants.${name}.dataDir ${JSON.stringify(written)} is also the data directory of tenant ${owner}; expected a directory of its own`,
+      });
+    }
+    dataDirOwners.set(key, owner ?? name);
   }
 
   const proxyPort = listenAddress?.port ?? 9000;

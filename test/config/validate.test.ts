@@ -40,6 +40,8 @@ describe('parseConfigText', () => {
     { title: 'duration with unknown unit', yaml: 'supervisor:\n  stopTimeout: 10x\n', fragments: ['tenants.yaml:2: supervisor.stopTimeout must be a duration', 'got the string "10x"'] },
     { title: 'size without unit', yaml: 'logs:\n  maxSize: 10MB\n', fragments: ['tenants.yaml:2: logs.maxSize must be a size such as 512KiB, 10MiB or 1GiB'] },
     { title: 'max crashes zero', yaml: 'supervisor:\n  maxCrashes: 0\n', fragments: ['tenants.yaml:2: supervisor.maxCrashes must be an integer from 1 to 1000, got 0'] },
+    { title: 'shared data directory', yaml: 'tenants:\n  a:\n    dataDir: /srv/x\n  b:\n    dataDir: /srv/x/\n', fragments: ['tenants.yaml:5: tenants.b.dataDir "/srv/x/" is also the data directory of tenant a'] },
+    { title: 'data directory of another tenant', yaml: 'tenants:\n  a:\n  b:\n    dataDir: data/a\n', fragments: ['tenants.yaml:4: tenants.b.dataDir "data/a" is also the data directory of tenant a'] },
     { title: 'args not a list', yaml: 'server:\n  args: --foo\n', fragments: ['tenants.yaml:2: server.args must be a list'] },
     { title: 'file is a list', yaml: '- a\n- b\n', fragments: ['tenants.yaml:1: the top level must be a mapping of keys, got a list'] },
     { title: 'tenants is a list', yaml: 'tenants: [a, b]\n', fragments: ['tenants.yaml:1: tenants must be a mapping of keys, got a list'] },
