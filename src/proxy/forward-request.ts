@@ -284,7 +284,7 @@ function failExchange(exchange: Exchange, upstreamReq: ClientRequest, error: Err
     res.destroy();
     return;
   }
-  sendFailure(res, mapUpstreamFailure(error, route.tenant), req.method, settings.retryAfterSeconds);
+  sendFailure(res, mapUpstreamFailure(error), req.method, settings.retryAfterSeconds);
 }
 
 function relayResponse(exchange: Exchange, upstreamReq: ClientRequest, upstreamRes: IncomingMessage): void {

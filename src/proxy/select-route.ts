@@ -58,7 +58,7 @@ export function selectRouteByHost(
 
 function runningRoute(route: Route): RouteSelection {
   if (route.state !== 'running') {
-    return { failure: tenantNotRunning(route.tenant, route.state) };
+    return { failure: tenantNotRunning(route.state) };
   }
   return { route };
 }

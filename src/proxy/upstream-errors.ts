@@ -43,30 +43,33 @@ const UNREACHABLE_CODES = new Set([
  *   server may have acted on the request; AWS SDKs retry 504 like 503
  * - anything else, such as an invalid response: 502 BadGateway
  */
-export function mapUpstreamFailure(cause: unknown, tenant: string): ProxyFailure {
+export function mapUpstreamFailure(cause: unknown): ProxyFailure {
   const code = errnoCode(cause);
   if (code !== undefined && UNREACHABLE_CODES.has(code)) {
     return {
-      error: { status: 503, code: 'ServiceUnavailable', message: `The server of tenant ${tenant} is unreachable (${code}). Please retry.` },
+      error: { status: 503, code: 'ServiceUnavailable', message: `The storage server for this access key is unreachable (${code}). Please retry.` },
       retryAfter: true,
     };
   }
   if (code === 'UPSTREAM_IDLE_TIMEOUT') {
     return {
-      error: { status: 504, code: 'GatewayTimeout', message: `The server of tenant ${tenant} did not respond in time.` },
+      error: { status: 504, code: 'GatewayTimeout', message: 'The storage server for this access key did not respond in time.' },
       retryAfter: false,
     };
   }
   return {
-    error: { status: 502, code: 'BadGateway', message: `The server of tenant ${tenant} failed (${code ?? 'unknown error'}).` },
+    error: { status: 502, code: 'BadGateway', message: `The storage server for this access key failed (${code ?? 'unknown error'}).` },
     retryAfter: false,
   };
 }
 
-/** Returns the 503 for a tenant whose server is not in the `running` state. */
-export function tenantNotRunning(tenant: string, state: TenantState): ProxyFailure {
+/**
+ * Returns the 503 for a tenant whose server is not in the `running` state. Error messages
+ * never name the tenant, because anyone holding a presigned URL would learn it.
+ */
+export function tenantNotRunning(state: TenantState): ProxyFailure {
   return {
-    error: { status: 503, code: 'ServiceUnavailable', message: `The server of tenant ${tenant} is ${state}. Please retry.` },
+    error: { status: 503, code: 'ServiceUnavailable', message: `The storage server for this access key is ${state}. Please retry.` },
     retryAfter: true,
   };
 }
