@@ -46,6 +46,7 @@ export function registerReload(program: Command): void {
         ['started', summary.added],
         ['stopped', summary.removed],
         ['restarted', summary.restarted],
+        ['updated routing of', summary.updated],
         ['unchanged', summary.unchanged],
       ] as const) {
         if (names.length > 0) {

@@ -42,6 +42,8 @@ export interface ReloadSummary {
   added: string[];
   removed: string[];
   restarted: string[];
+  /** Tenants whose host names changed: the routing table follows, and their servers keep running. */
+  updated: string[];
   unchanged: string[];
   /** Added or restarted tenants that did not become ready, with the reason. */
   failed: Array<{ name: string; error: string }>;
@@ -127,7 +129,7 @@ export class Supervisor {
    */
   async apply(config: Config, specs: TenantSpec[]): Promise<ReloadSummary> {
     this.config = config;
-    const summary: ReloadSummary = { added: [], removed: [], restarted: [], unchanged: [], failed: [] };
+    const summary: ReloadSummary = { added: [], removed: [], restarted: [], updated: [], unchanged: [], failed: [] };
     const wanted = new Map(specs.map((spec) => [spec.name, spec]));
     const work: Array<Promise<unknown>> = [];
 
@@ -151,8 +153,10 @@ export class Supervisor {
           current.runner.spec = spec;
           return this.startTenant(current);
         }));
-      } else {
+      } else if (current.runner.spec.hosts.join(',') !== spec.hosts.join(',')) {
         current.runner.spec = { ...current.runner.spec, hosts: spec.hosts };
+        summary.updated.push(spec.name);
+      } else {
         summary.unchanged.push(spec.name);
       }
     }

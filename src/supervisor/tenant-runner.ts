@@ -243,7 +243,7 @@ export class TenantRunner {
       this.logger.error({ crashes: decision.crashes, code: exit.code, signal: exit.signal }, 'server failed; not restarting');
       this.markFailed(
         `exited ${decision.crashes} times within ${this.options.policy.crashWindowMs / 1000} s; ` +
-          `last exit ${describeExit(exit)}; see ${this.spec.logFile}` +
+          `last exit ${describeExit(exit)}; fix the cause, then run "minio-tenants restart ${this.spec.name}"; see ${this.spec.logFile}` +
           (tail.length > 0 ? `; last log lines:\n${tail.join('\n')}` : ''),
       );
       return;

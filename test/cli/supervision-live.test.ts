@@ -162,6 +162,15 @@ describe('supervisor with live changes', () => {
     pids.remember(after);
     expect(rowOf(after, 'erin').state).toBe('running');
     expect(rowOf(after, 'alice').pid).toBe(rowOf(before, 'alice').pid);
+
+    // A change of host names only rewrites the routing table.
+    await appendFile(ws.configFile, '    hosts: [erin.s3.example.com]\n');
+    const reload = await cli(ws, ['reload', '--json']);
+    expect(reload.exitCode, reload.stderr).toBe(0);
+    expect(JSON.parse(reload.stdout)).toMatchObject({ added: [], restarted: [], updated: ['erin'], unchanged: ['alice'] });
+    const routes = JSON.parse(await readFile(join(ws.dir, '.minio-tenants', 'routes.json'), 'utf8')) as { tenants: Array<{ name: string; hosts: string[] }> };
+    expect(routes.tenants.find((route) => route.name === 'erin')?.hosts).toEqual(['erin.s3.example.com']);
+    expect(rowOf(await statusOf(ws), 'erin').pid).toBe(rowOf(after, 'erin').pid);
   });
 
   it('refuses to run a second server on a data directory another supervisor uses', async () => {
