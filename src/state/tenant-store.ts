@@ -131,18 +131,27 @@ export async function removeTenant(
   const removed = await withChangeLock(paths, async () => {
     const loaded = await loadConfigDocument(configFile);
     const { config } = loaded;
-    const tenant = findTenant(config, name);
+    const ledger = await readPortLedger(paths);
+    const configured = config.tenants.find((candidate) => candidate.name === name);
+    // A tenant deleted from tenants.yaml by hand keeps its credentials and ports, so that
+    // restoring its lines brings it back unchanged; remove deletes them, and keeps its data.
+    const leftover = configured === undefined && (ledger.tenants[name] !== undefined || (await readOptional(paths.credentials(name))) !== undefined);
+    if (configured === undefined && !leftover) {
+      throw unknownTenantError(config, name);
+    }
+    const tenant = configured ?? { name, dataDir: join(config.dataDir, name), hosts: [] };
     if (options.purge) {
       assertPurgeAllowed(config, tenant);
     }
 
-    const document = prepareDocument(loaded);
-    if (document === undefined || !removeTenantFromDocument(document, name)) {
-      throw unknownTenantError(config, name);
+    if (configured !== undefined) {
+      const document = prepareDocument(loaded);
+      if (document === undefined || !removeTenantFromDocument(document, name)) {
+        throw unknownTenantError(config, name);
+      }
+      await writeConfigFile(config.file, document);
     }
-    await writeConfigFile(config.file, document);
 
-    const ledger = await readPortLedger(paths);
     const releasedPorts = ledger.tenants[name];
     if (releasedPorts !== undefined) {
       delete ledger.tenants[name];

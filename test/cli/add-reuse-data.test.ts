@@ -14,7 +14,7 @@ afterAll(async () => {
   await workspace.cleanup();
 });
 
-describe('add on a removed tenant name', () => {
+describe('tenants removed and added again', () => {
   it("rejects a data directory that still holds the old tenant's objects", async () => {
     expect((await cli(workspace, ['add', 'carol'])).exitCode).toBe(0);
     const dataDir = join(workspace.dir, 'data', 'carol');
@@ -36,4 +36,20 @@ describe('add on a removed tenant name', () => {
     expect(reused.exitCode, reused.stderr).toBe(0);
     expect(await readFile(join(dataDir, 'secret-bucket', 'object'), 'utf8')).toBe('carol only');
   });
+
+  it('lets remove delete the state of a tenant deleted from tenants.yaml by hand', async () => {
+    expect((await cli(workspace, ['add', 'evil'])).exitCode).toBe(0);
+    const config = await readFile(workspace.configFile, 'utf8');
+    await writeFile(workspace.configFile, config.replace(/^  evil:.*\n/m, ''));
+    const ledgerFile = join(workspace.dir, '.minio-tenants', 'ports.json');
+    expect(JSON.parse(await readFile(ledgerFile, 'utf8')).tenants.evil).toBeDefined();
+
+    const removed = await cli(workspace, ['remove', 'evil']);
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(JSON.parse(await readFile(ledgerFile, 'utf8')).tenants.evil).toBeUndefined();
+    const unknown = await cli(workspace, ['remove', 'evil']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toContain('unknown tenant "evil"');
+  });
 });
+
