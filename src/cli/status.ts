@@ -104,7 +104,7 @@ export async function buildStatusReport(config: Config, paths: StatePaths): Prom
   };
 }
 
-/** The report from the status file of a running supervisor alone; empty when none runs. */
+/** Builds the report from the status file of a running supervisor alone; it is empty when none runs. */
 async function buildRuntimeReport(paths: StatePaths): Promise<StatusReport> {
   const supervisor = await findRunningSupervisor(paths);
   const runtime = supervisor === undefined ? undefined : await readRuntimeStatus(paths.status);

@@ -38,7 +38,7 @@ export interface AddTenantRequest {
   port?: number;
   /** Given keys; generated when undefined. */
   credentials?: Credentials;
-  /** Lets the tenant start on a data directory that already holds data. */
+  /** Lets the tenant start on a data directory that already contains data. */
   reuseData?: boolean;
 }
 
@@ -134,7 +134,7 @@ export async function removeTenant(
     const ledger = await readPortLedger(paths);
     const configured = config.tenants.find((candidate) => candidate.name === name);
     // A tenant deleted from tenants.yaml by hand keeps its credentials and ports, so that
-    // restoring its lines brings it back unchanged; remove deletes them, and keeps its data.
+    // restoring its lines brings it back unchanged. remove deletes them and keeps its data.
     const leftover = configured === undefined && (ledger.tenants[name] !== undefined || (await readOptional(paths.credentials(name))) !== undefined);
     if (configured === undefined && !leftover) {
       throw unknownTenantError(config, name);
@@ -433,7 +433,7 @@ export async function reassignPorts(config: Config, name: string): Promise<Tenan
 }
 
 /**
- * Rejects a data directory that already holds data: it most likely belongs to a removed
+ * Rejects a data directory that already contains data: it most likely belongs to a removed
  * tenant of the same name, and a new tenant with other credentials must not inherit its
  * objects by accident.
  */
@@ -450,7 +450,7 @@ async function assertDataDirEmpty(dataDir: string, name: string): Promise<void> 
   if (entries.length > 0) {
     throw new TenantsError(
       'DATA_DIR_NOT_EMPTY',
-      `the data directory ${dataDir} already holds data, probably of a removed tenant named ${name}; ` +
+      `the data directory ${dataDir} already contains data, probably of a removed tenant named ${name}; ` +
         `delete it first (rm -r ${dataDir}), or pass --reuse-data to give the new tenant that data`,
     );
   }

@@ -27,7 +27,7 @@ describe('tenants removed and added again', () => {
 
     const again = await cli(workspace, ['add', 'carol']);
     expect(again.exitCode).toBe(1);
-    expect(again.stderr).toContain(`the data directory ${dataDir} already holds data`);
+    expect(again.stderr).toContain(`the data directory ${dataDir} already contains data`);
     expect(again.stderr).toContain('--reuse-data');
     expect(await readFile(workspace.configFile, 'utf8')).toBe(configBefore);
     expect(await readFile(join(dataDir, 'secret-bucket', 'object'), 'utf8')).toBe('carol only');
