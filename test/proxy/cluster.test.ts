@@ -187,7 +187,8 @@ describe('proxy cluster', () => {
     await writeRoutesFile(routesFile, [route('a', 'http://127.0.0.1:9', [KEY])]);
 
     const single = await rejectionOf(startProxy({ routesFile, listen }));
-    const clustered = await rejectionOf(startProxyCluster({ routesFile, listen, workers: 2 }));
+    // The workers log their failure to this file rather than to the test's output.
+    const clustered = await rejectionOf(startProxyCluster({ routesFile, listen, workers: 2, logFile: join(dir, 'proxy.log') }));
 
     expect(clustered).toBeInstanceOf(TenantsError);
     expect(clustered.code).toBe('PROXY_LISTEN_FAILED');
