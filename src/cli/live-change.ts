@@ -11,8 +11,10 @@ export async function applyToRunningSupervisor(paths: StatePaths): Promise<void>
   try {
     const summary = await notifySupervisor(paths);
     if (summary !== undefined) {
+      const failed = new Set(summary.failed.map((failure) => failure.name));
+      const started = summary.added.filter((name) => !failed.has(name));
       const parts = [
-        summary.added.length > 0 ? `started ${summary.added.join(', ')}` : '',
+        started.length > 0 ? `started ${started.join(', ')}` : '',
         summary.removed.length > 0 ? `stopped ${summary.removed.join(', ')}` : '',
         summary.restarted.length > 0 ? `restarted ${summary.restarted.join(', ')}` : '',
       ].filter((part) => part !== '');

@@ -30,7 +30,10 @@ export function registerRemove(program: Command): void {
 }
 
 function printRemoved(removed: RemovedTenant): void {
-  const lines = [`Removed tenant ${removed.name} from ${displayPath(removed.configFile)}.`, `deleted credentials in ${removed.tenantStateDir}`];
+  const summary = removed.wasConfigured
+    ? `Removed tenant ${removed.name} from ${displayPath(removed.configFile)}.`
+    : `Removed the left-over state of tenant ${removed.name}, which ${displayPath(removed.configFile)} no longer lists.`;
+  const lines = [summary, `deleted credentials in ${removed.tenantStateDir}`];
   if (removed.releasedPorts !== undefined) {
     lines.push(`released ports ${removed.releasedPorts.port} and ${removed.releasedPorts.consolePort}`);
   }

@@ -61,8 +61,12 @@ async function reportFor(configFile: string): Promise<StatusReport> {
     if (!(error instanceof TenantsError) || error.code !== 'CONFIG_INVALID') {
       throw error;
     }
-    printWarning(`${error.message}\nshowing what the supervisor runs, without tenants.yaml`);
-    return buildRuntimeReport(statePaths(await resolveStateDirLeniently(configFile)));
+    const report = await buildRuntimeReport(statePaths(await resolveStateDirLeniently(configFile)));
+    const consequence = report.supervisor.running
+      ? 'showing what the running supervisor runs'
+      : 'no supervisor runs, so the tenants cannot be listed until the file is fixed';
+    printWarning(`${error.message}\n${consequence}`);
+    return report;
   }
   return buildStatusReport(config, statePaths(config.stateDir));
 }

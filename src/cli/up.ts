@@ -56,7 +56,13 @@ async function runForeground(config: Config, isDetachedChild: boolean): Promise<
   let running: Awaited<ReturnType<typeof startSupervisor>> | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'signal received; stopping');
+    if (!isDetachedChild && stopping === undefined) {
+      process.stdout.write(`${signal}: stopping the proxy and every server\n`);
+    }
     stopping ??= (running?.shutdown() ?? Promise.resolve()).then(() => {
+      if (!isDetachedChild) {
+        process.stdout.write('stopped\n');
+      }
       process.exit(0);
     });
   };

@@ -63,13 +63,21 @@ export function mapUpstreamFailure(cause: unknown): ProxyFailure {
   };
 }
 
+const NOT_RUNNING_MESSAGES: Record<TenantState, string> = {
+  starting: 'The storage server for this access key is starting. Please retry.',
+  restarting: 'The storage server for this access key is restarting. Please retry.',
+  running: 'The storage server for this access key is unavailable. Please retry.',
+  failed: 'The storage server for this access key is down until its operator restarts it.',
+  stopped: 'The storage server for this access key is stopped.',
+};
+
 /**
  * Returns the 503 for a tenant whose server is not in the `running` state. Error messages
  * never name the tenant, because anyone holding a presigned URL would learn it.
  */
 export function tenantNotRunning(state: TenantState): ProxyFailure {
   return {
-    error: { status: 503, code: 'ServiceUnavailable', message: `The storage server for this access key is ${state}. Please retry.` },
+    error: { status: 503, code: 'ServiceUnavailable', message: NOT_RUNNING_MESSAGES[state] },
     retryAfter: true,
   };
 }

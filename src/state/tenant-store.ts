@@ -69,6 +69,8 @@ export interface RemovedTenant {
   dataDir: string;
   /** `kept` unless --purge deleted it; `missing` when it never existed. */
   data: 'kept' | 'deleted' | 'missing';
+  /** False for a tenant that was no longer in tenants.yaml and had only left-over state. */
+  wasConfigured: boolean;
 }
 
 /** At most this many candidate ports are probed with a bind; the rest count as free. */
@@ -166,6 +168,7 @@ export async function removeTenant(
       tenantStateDir: paths.tenantDir(name),
       releasedPorts,
       dataDir: tenant.dataDir,
+      wasConfigured: configured !== undefined,
     };
   });
 

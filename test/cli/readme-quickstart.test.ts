@@ -104,6 +104,8 @@ describe('README', () => {
 
     up.kill('SIGINT');
     expect(await exited).toBe(0);
+    expect(output).toContain('SIGINT: stopping the proxy and every server');
+    expect(output).toMatch(/stopped\n$/);
     for (const pid of serverPids) {
       expect(await waitForExit(pid, 5_000), `server pid ${pid}`).toBe(true);
     }

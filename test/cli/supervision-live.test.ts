@@ -250,6 +250,7 @@ describe('supervisor with live changes', () => {
     expect(added.exitCode, added.stderr).toBe(0);
     expect(added.stdout).toContain('The running supervisor starts its server now.');
     expect(added.stderr).toContain(`tenant held did not start: port ${takenPort} of tenant held is in use by another program`);
+    expect(added.stderr).not.toContain('started held');
     const status = await statusOf(ws);
     expect(rowOf(status, 'held').state).toBe('failed');
   });
