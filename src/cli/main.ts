@@ -25,7 +25,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register[]>]> = [
 
 /**
  * Builds the command tree. With the name of a known command in `argv`, only that command
- * is registered; otherwise (help, a typo) all are, so help and suggestions list them all.
+ * is registered. Otherwise (help, a typo) all are, so that help and suggestions list them.
  */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('minio-tenants')
@@ -45,7 +45,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   return program;
 }
 
-/** The first argument that is neither a global option nor the value of `--config`. */
+/** Returns the first argument that is neither a global option nor the value of `--config`. */
 export function commandName(args: readonly string[]): string | undefined {
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index] as string;

@@ -1,4 +1,4 @@
-/** How a tenant's server is launched; see docs/configuration.md for the detection rules. */
+/** Launch flavor of the tenants' servers; docs/architecture.md describes the detection. */
 export type ServerFlavor = 'auto' | 'legacy' | 'current';
 
 export interface TenantConfig {

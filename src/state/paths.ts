@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 
-/** Where each piece of state lives under the state directory. */
+/** Locations of each piece of state under the state directory. */
 export interface StatePaths {
   root: string;
   /** JSON with the running supervisor's pid and start time; its existence is the supervisor lock. */

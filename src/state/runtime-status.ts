@@ -3,7 +3,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import type { TenantState } from '../routing/routes-file.js';
 import type { EngineKind } from '../supervisor/engine.js';
 
-/** How a server process ended. */
+/** Exit code or signal of a server process, with its time. */
 export interface ExitInfo {
   code: number | null;
   signal: string | null;

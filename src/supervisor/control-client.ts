@@ -24,11 +24,11 @@ export function sendControlRequest<T>(paths: StatePaths, route: string): Promise
             reject(new TenantsError(body.code ?? 'CONTROL_FAILED', body.message ?? `the supervisor rejected ${route}`));
           }
         } catch (error) {
-          reject(new TenantsError('CONTROL_FAILED', `the supervisor sent an unreadable answer to ${route}`, { cause: error }));
+          reject(new TenantsError('CONTROL_FAILED', `the supervisor sent an unreadable response to ${route}`, { cause: error }));
         }
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${CONTROL_TIMEOUT_MS / 1000} s`)));
+    req.on('timeout', () => req.destroy(new Error(`no response within ${CONTROL_TIMEOUT_MS / 1000} s`)));
     req.on('error', (error) =>
       reject(
         new TenantsError(

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { TenantsError, errnoCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 
-/** What the control socket can ask the supervisor to do. */
+/** Actions that the control socket can request from the supervisor. */
 export interface ControlHandlers {
   /** Re-reads tenants.yaml and applies the difference. */
   reload(): Promise<unknown>;
@@ -17,7 +17,7 @@ export interface ControlServer {
 /**
  * Serves HTTP on a Unix socket with mode 0600 in the state directory (itself 0700), so only
  * the owner can reach it. Routes: `POST /reload` and `POST /tenants/<name>/restart`; each
- * answers JSON, `{ ok: true, result }` or `{ ok: false, code, message }`.
+ * responds with JSON, `{ ok: true, result }` or `{ ok: false, code, message }`.
  */
 export async function startControlServer(socketPath: string, handlers: ControlHandlers, logger: Logger): Promise<ControlServer> {
   // A socket file left by a supervisor that died blocks listen(); the supervisor lock

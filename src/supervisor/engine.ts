@@ -8,7 +8,7 @@ import type { ServerFlavor } from '../config/types.js';
 /** `minio` is a real MinIO binary, `development` the embedded minio-dev-server. */
 export type EngineKind = 'minio' | 'development';
 
-/** How the server is launched: which environment variables carry the credentials, and the flags. */
+/** Launch flavor: the environment variables that carry the credentials, and the flags. */
 export type LaunchFlavor = 'legacy' | 'current';
 
 export interface Engine {

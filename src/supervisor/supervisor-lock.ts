@@ -24,15 +24,15 @@ export function acquireSupervisorLock(paths: StatePaths): Promise<PidLock> {
   });
 }
 
-/** The running supervisor's info, or undefined when none runs (a stale file is ignored). */
+/** Returns the running supervisor's info, or undefined when none runs (a stale file is ignored). */
 export async function findRunningSupervisor(paths: StatePaths): Promise<SupervisorInfo | undefined> {
   const info = await readLockHolder<SupervisorInfo>(paths.supervisorInfo);
   return info !== undefined && (await isSupervisorAlive(info)) ? info : undefined;
 }
 
 /**
- * A supervisor is `node …/minio-tenants[.js] … up …`, in the foreground or detached.
- * Checking the command line means a pid that the kernel reused is never taken for one.
+ * Checks that the pid runs `node …/minio-tenants[.js] … up …`, in the foreground or
+ * detached, so that a pid the kernel reused is never taken for a supervisor.
  */
 export function isSupervisorAlive(info: { pid: number }): Promise<boolean> {
   return isOurProcess(info.pid, (argv) => argv.includes('up') && argv.some((arg) => /minio-tenants(\.js)?$/.test(arg)));
