@@ -52,51 +52,65 @@ async function runForeground(config: Config, isDetachedChild: boolean): Promise<
     }
   };
 
+  const starting = startSupervisor(config, {
+    logger,
+    onEngine: (engine) => {
+      if (engine.kind === 'development') {
+        const message =
+          'no "minio" binary on PATH; using the embedded development server, which is for trying ' +
+          'minio-tenants and for tests, not for production data';
+        report({ type: 'warning', message });
+        if (!isDetachedChild) {
+          printWarning(message);
+        }
+      }
+    },
+    onTenantSettled: (result) => {
+      report({ type: 'tenant', result });
+      if (!isDetachedChild) {
+        printTenantLine(result);
+      }
+    },
+  });
+
+  // A signal during start-up waits for the start to finish and then stops everything, so
+  // that no server that was just spawned outlives the supervisor.
   let stopping: Promise<void> | undefined;
-  let running: Awaited<ReturnType<typeof startSupervisor>> | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'signal received; stopping');
     if (!isDetachedChild && stopping === undefined) {
       process.stdout.write(`${signal}: stopping the proxy and every server\n`);
     }
-    stopping ??= (running?.shutdown() ?? Promise.resolve()).then(() => {
-      if (!isDetachedChild) {
-        process.stdout.write('stopped\n');
-      }
-      process.exit(0);
-    });
+    stopping ??= starting
+      .then(
+        (started) => started.shutdown(),
+        () => undefined,
+      )
+      .then(() => {
+        if (!isDetachedChild) {
+          process.stdout.write('stopped\n');
+        }
+        process.exit(0);
+      });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', () => {
     logger.info({ signal: 'SIGHUP' }, 'signal received; reloading tenants.yaml');
-    running?.reload().catch((error: unknown) => logger.error({ err: error }, 'reload failed; keeping the running tenants'));
+    void starting
+      .then((started) => started.reload())
+      .catch((error: unknown) => logger.error({ err: error }, 'reload failed; keeping the running tenants'));
   });
 
+  let running: Awaited<typeof starting>;
   try {
-    running = await startSupervisor(config, {
-      logger,
-      onEngine: (engine) => {
-        if (engine.kind === 'development') {
-          const message =
-            'no "minio" binary on PATH; using the embedded development server, which is for trying ' +
-            'minio-tenants and for tests, not for production data';
-          report({ type: 'warning', message });
-          if (!isDetachedChild) {
-            printWarning(message);
-          }
-        }
-      },
-      onTenantSettled: (result) => {
-        report({ type: 'tenant', result });
-        if (!isDetachedChild) {
-          printTenantLine(result);
-        }
-      },
-    });
+    running = await starting;
   } catch (error) {
     report({ type: 'error', message: error instanceof Error ? error.message : String(error) });
     throw error;
+  }
+  if (stopping !== undefined) {
+    await stopping;
   }
 
   const failed = running.results.filter((result) => !result.ready).map((result) => result.name);

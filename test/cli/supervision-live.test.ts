@@ -1,11 +1,13 @@
+import { spawn } from 'node:child_process';
 import { appendFile, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { CreateBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listProcesses, servesDataDir } from '../../src/supervisor/orphans.js';
+import { isServerOfStateDir, listProcesses, servesDataDir } from '../../src/supervisor/orphans.js';
+import { statePaths } from '../../src/state/paths.js';
 import { isAlive } from '../../src/supervisor/process-info.js';
-import { makeWorkspace, type Workspace } from '../helpers/cli.js';
+import { CLI_SCRIPT, makeWorkspace, type Workspace } from '../helpers/cli.js';
 import { PidTracker, addTenants, cli, rowOf, s3ClientFor, statusOf, supervisorLog, waitForStatus } from '../helpers/tenants.js';
 
 const workspaces: Workspace[] = [];
@@ -253,6 +255,30 @@ describe('supervisor with live changes', () => {
     expect(added.stderr).not.toContain('started held');
     const status = await statusOf(ws);
     expect(rowOf(status, 'held').state).toBe('failed');
+  });
+
+  it('stops every server when Ctrl-C arrives during start-up', async () => {
+    const { ws, pids } = await setUp();
+    await addTenants(ws, ['alice', 'bob', 'carol']);
+    const up = spawn(process.execPath, [CLI_SCRIPT, '--config', ws.configFile, 'up'], { cwd: ws.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    pids.add(up.pid!);
+    const exited = new Promise<number | null>((resolve) => up.once('exit', (code) => resolve(code)));
+    let output = '';
+    up.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    up.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+
+    // Interrupt as soon as the servers are being spawned, before all are ready.
+    const deadline = Date.now() + 20_000;
+    const paths = statePaths(join(ws.dir, '.minio-tenants'));
+    while (Date.now() < deadline && (await listProcesses()).every((candidate) => !isServerOfStateDir(candidate.argv, paths))) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    up.kill('SIGINT');
+
+    expect(await exited, output).toBe(0);
+    expect(output).toContain('SIGINT: stopping the proxy and every server');
+    const left = (await listProcesses()).filter((candidate) => isServerOfStateDir(candidate.argv, paths));
+    expect(left.map((candidate) => candidate.pid)).toEqual([]);
   });
 });
 
