@@ -13,15 +13,17 @@ export const LISTEN_ADDRESS_HINT = 'expected host:port such as 127.0.0.1:9000, 0
 /**
  * Parses `host:port`, where host is an IPv4 address, a host name, or an IPv6 address in
  * brackets (the URL form from RFC 3986, so that the last colon separates the port).
+ * Port 0, which lets the operating system choose, is allowed only with `allowPortZero`.
  * Returns undefined when the text is not such an address.
  */
-export function parseListenAddress(text: string): ListenAddress | undefined {
+export function parseListenAddress(text: string, options: { allowPortZero?: boolean } = {}): ListenAddress | undefined {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
   if (match === null) {
     return undefined;
   }
   const port = Number(match[3]);
-  if (port < 1 || port > 65535) {
+  const lowest = options.allowPortZero === true ? 0 : 1;
+  if (port < lowest || port > 65535) {
     return undefined;
   }
 
@@ -38,15 +40,19 @@ export function parseListenAddress(text: string): ListenAddress | undefined {
  * accepts connections on every interface but is no address to connect to, so it maps to
  * the loopback address of the same family: 0.0.0.0 to 127.0.0.1 and :: to ::1.
  */
-export function derivePublicUrl(listen: ListenAddress): string {
+export function derivePublicUrl(listen: ListenAddress, scheme: 'http' | 'https' = 'http'): string {
   let host = listen.host;
   if (host === '0.0.0.0') {
     host = '127.0.0.1';
   } else if (host === '::') {
     host = '::1';
   }
-  const hostPart = isIP(host) === 6 ? `[${host}]` : host;
-  return `http://${hostPart}:${listen.port}`;
+  return `${scheme}://${formatHostPort(host, listen.port)}`;
+}
+
+/** Formats `host:port`, bracketing an IPv6 address as URLs do (RFC 3986 section 3.2.2). */
+export function formatHostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Returns true when `host` is a DNS host name or an IP address literal (without brackets or port). */
