@@ -26,7 +26,7 @@ const COPY_CHUNK_BYTES = 64 * 1024;
  *
  * NOTE: bytes that a writer appends between the last read that returned end of file and the
  * ftruncate are lost. The two are adjacent synchronous system calls in this process, so the
- * window is short (not measured), but it cannot be closed: node:fs has no call that reads
+ * window is short (not measured). It cannot be closed, because node:fs has no call that reads
  * and truncates a file atomically, and the writers cannot be asked to reopen their
  * descriptors. A large write that is in progress at that moment can lose its end.
  */

@@ -9,7 +9,7 @@ export interface ServerProcessInfo {
   argv: string[];
 }
 
-/** Every process on the machine with its argument vector, read from /proc. */
+/** Lists every process on the machine with its argument vector, read from /proc. */
 export async function listProcesses(): Promise<ServerProcessInfo[]> {
   const entries = await readdir('/proc');
   const processes: ServerProcessInfo[] = [];

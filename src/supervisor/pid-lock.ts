@@ -2,7 +2,7 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import { errnoCode } from '../errors.js';
 
-/** What a lock file records about its holder. */
+/** Holder of a lock, as the lock file records it. */
 export interface LockHolder {
   pid: number;
   startedAt: string;
@@ -62,7 +62,7 @@ export async function acquirePidLock<T extends LockHolder>(options: PidLockOptio
   };
 }
 
-/** The recorded holder, or undefined when there is no lock file or it cannot be parsed. */
+/** Returns the recorded holder, or undefined when there is no lock file or it cannot be parsed. */
 export async function readLockHolder<T extends LockHolder>(file: string): Promise<T | undefined> {
   try {
     const data = JSON.parse(await readFile(file, 'utf8')) as Partial<T>;

@@ -15,7 +15,7 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * The state letter from /proc/<pid>/stat (R, S, D, Z, ...), or undefined when the process
+ * Returns the state letter from /proc/<pid>/stat (R, S, D, Z, ...), or undefined when the process
  * is gone. The letter follows the command name, which is in parentheses and may contain spaces.
  */
 function processState(pid: number): string | undefined {
@@ -27,7 +27,7 @@ function processState(pid: number): string | undefined {
   }
 }
 
-/** The argument vector of a running process from /proc/<pid>/cmdline, or undefined when it is gone. */
+/** Returns the argument vector of a running process from /proc/<pid>/cmdline, or undefined when it is gone. */
 export async function readCmdline(pid: number): Promise<string[] | undefined> {
   try {
     const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');

@@ -7,7 +7,7 @@ import { makeWorkspace, type Workspace } from '../helpers/cli.js';
 import { PidTracker, addTenants, cli, rowOf, s3ClientFor, statusOf } from '../helpers/tenants.js';
 
 /**
- * The real `minio` binary is not installable here, so a stand-in named `minio` answers
+ * The real `minio` binary is not installable here, so a stand-in named `minio` prints
  * `--version` as a given MinIO release does, records the arguments and the names of the
  * MINIO_* variables it was started with, and then runs the development server with the
  * same arguments. The development server reads either pair of credential variables.

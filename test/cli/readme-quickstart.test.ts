@@ -8,7 +8,7 @@ import { CLI_SCRIPT, makeWorkspace, runCli, type Workspace } from '../helpers/cl
 
 const README = resolve(import.meta.dirname, '../../README.md');
 
-/** The shell block that follows `<!-- marker -->` in the README. */
+/** Returns the shell block that follows `<!-- marker -->` in the README. */
 async function readmeBlock(marker: string): Promise<string> {
   const text = await readFile(README, 'utf8');
   const match = new RegExp(`<!-- ${marker} -->\\s*\`\`\`sh\\n([^\`]*)\`\`\``).exec(text);

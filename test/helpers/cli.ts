@@ -35,7 +35,7 @@ export interface Workspace {
 }
 
 /**
- * A temporary directory with a tenants.yaml whose proxy port and tenant port range are
+ * Creates a temporary directory with a tenants.yaml whose proxy port and tenant port range are
  * free now, so that test files running in parallel do not collide.
  */
 export async function makeWorkspace(extraYaml = ''): Promise<Workspace> {

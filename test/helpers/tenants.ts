@@ -84,7 +84,7 @@ export function s3ClientFor(workspace: Workspace, tenant: AddedTenant): S3Client
   });
 }
 
-/** The supervisor's structured log as parsed JSON lines. */
+/** Reads the supervisor's structured log as parsed JSON lines. */
 export async function supervisorLog(workspace: Workspace): Promise<Array<Record<string, unknown>>> {
   const text = await readFile(join(workspace.dir, '.minio-tenants', 'logs', 'supervisor.log'), 'utf8');
   return text
