@@ -13,14 +13,25 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `minio-tenants ARGS` as a user would, with colour off and a bounded run time. */
-export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
+/**
+ * Runs `minio-tenants ARGS` as a user would, with colour off and a bounded run time.
+ * $MINIO_TENANTS_CONFIG is removed from the environment unless `env` sets it, so that the
+ * test's own files apply; `input` is sent to standard input.
+ */
+export async function runCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number },
+): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.MINIO_TENANTS_CONFIG;
+  Object.assign(env, options.env);
   const result = await execa(process.execPath, [CLI_SCRIPT, ...args], {
     cwd: options.cwd,
-    env: { NO_COLOR: '1', ...options.env },
+    env,
+    extendEnv: false,
     reject: false,
     timeout: options.timeoutMs ?? 60_000,
-    stdin: 'ignore',
+    input: options.input ?? '',
   });
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
