@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { stat } from 'node:fs/promises';
 import { loadConfig, resolveStateDirLeniently } from '../config/load.js';
 import { assertTenantName } from '../config/tenant-name.js';
 import type { Config } from '../config/types.js';
 import { errnoCode, TenantsError } from '../errors.js';
-import { followFile, readLastLines } from '../log/log-file-reader.js';
+import { fileSize, followFile, readLastLines } from '../log/log-file-reader.js';
 import { statePaths } from '../state/paths.js';
 import { findTenant } from '../state/tenant-store.js';
 import { supervisorLogFile } from '../supervisor/tenant-specs.js';
@@ -64,19 +63,10 @@ async function logFileOf(configFile: string, name: string): Promise<string> {
   assertTenantName(name);
   const file = paths.log(name);
   const known = config === undefined || config.tenants.some((tenant) => tenant.name === name);
-  if (!known && !(await fileExists(file))) {
+  if (!known && (await fileSize(file)) === undefined) {
     findTenant(config as Config, name);
   }
   return file;
-}
-
-async function fileExists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function readExistingLog(file: string, name: string, lineCount: number): ReturnType<typeof readLastLines> {

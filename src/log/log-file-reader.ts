@@ -77,7 +77,7 @@ export interface FollowOptions {
 export async function followFile(file: string, options: FollowOptions): Promise<void> {
   let offset = options.fromOffset;
   while (!options.signal.aborted) {
-    const size = await currentSize(file);
+    const size = await fileSize(file);
     if (size !== undefined && size < offset) {
       offset = 0;
     }
@@ -88,7 +88,8 @@ export async function followFile(file: string, options: FollowOptions): Promise<
   }
 }
 
-async function currentSize(file: string): Promise<number | undefined> {
+/** Returns the size of `file` in bytes, or undefined when it does not exist. */
+export async function fileSize(file: string): Promise<number | undefined> {
   try {
     return (await stat(file)).size;
   } catch (error) {

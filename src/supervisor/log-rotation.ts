@@ -1,8 +1,9 @@
 import { closeSync, ftruncateSync, openSync, readSync } from 'node:fs';
-import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { fileSize } from '../log/log-file-reader.js';
 
 export interface RotationLimits {
   /** A file larger than this, in bytes, is rotated. */
@@ -36,7 +37,7 @@ export async function rotateIfLarger(file: string, limits: RotationLimits): Prom
 
 /** Like rotateIfLarger, and returns the bytes moved to `<file>.1`, or undefined when the file was not rotated. */
 async function rotateLargeFile(file: string, limits: RotationLimits): Promise<number | undefined> {
-  const size = await sizeOf(file);
+  const size = await fileSize(file);
   if (size === undefined || size <= limits.maxBytes) {
     return undefined;
   }
@@ -125,17 +126,6 @@ export class LogRotator {
       });
     }, this.intervalMs);
     this.timer.unref();
-  }
-}
-
-async function sizeOf(file: string): Promise<number | undefined> {
-  try {
-    return (await stat(file)).size;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') {
-      return undefined;
-    }
-    throw error;
   }
 }
 
