@@ -162,8 +162,8 @@ export class AwsChunkedDecoder extends Transform {
     if (expected === undefined || this.chunkSignature === undefined) {
       return;
     }
-    const wanted = expected(this.previousSignature, dataSha256Hex);
-    if (wanted !== this.chunkSignature) {
+    const expectedSignature = expected(this.previousSignature, dataSha256Hex);
+    if (expectedSignature !== this.chunkSignature) {
       throw new ChunkedBodyError(
         'SignatureDoesNotMatch',
         'a chunk signature of the aws-chunked body does not match; check the secret key and that the body was not changed',

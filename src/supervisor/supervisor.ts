@@ -130,11 +130,11 @@ export class Supervisor {
   async apply(config: Config, specs: TenantSpec[]): Promise<ReloadSummary> {
     this.config = config;
     const summary: ReloadSummary = { added: [], removed: [], restarted: [], updated: [], unchanged: [], failed: [] };
-    const wanted = new Map(specs.map((spec) => [spec.name, spec]));
+    const requested = new Map(specs.map((spec) => [spec.name, spec]));
     const work: Array<Promise<unknown>> = [];
 
     for (const [name, tenant] of this.tenants) {
-      if (!wanted.has(name)) {
+      if (!requested.has(name)) {
         summary.removed.push(name);
         this.tenants.delete(name);
         work.push(this.stopTenant(tenant));
